@@ -1,0 +1,45 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# A second environment proves that modules pinning webargs~=5.5.3 keep working.
+VENV5 := .venv-webargs5
+PIP_FLAGS := --quiet --disable-pip-version-check
+PORT ?= 5000
+
+.PHONY: run test test-main test-webargs5 lint venv clean
+
+$(BIN)/deepaas-run: pyproject.toml plugins/demo/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install $(PIP_FLAGS) -e . -e plugins/demo
+	touch $@
+
+venv: $(BIN)/deepaas-run
+
+run: venv
+	$(BIN)/deepaas-run --listen-ip 127.0.0.1 --listen-port $(PORT)
+
+$(VENV)/.test-deps: $(BIN)/deepaas-run pyproject.toml tests/compat/compatmod/pyproject.toml
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[test]' -e plugins/demo -e tests/compat/compatmod
+	touch $@
+
+$(VENV5)/.test-deps: pyproject.toml plugins/demo/pyproject.toml tests/compat/compatmod/pyproject.toml
+	$(PYTHON) -m venv $(VENV5)
+	$(VENV5)/bin/pip install $(PIP_FLAGS) -e '.[test]' -e plugins/demo -e tests/compat/compatmod \
+		'webargs==5.5.3'
+	touch $@
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check deepaas tests plugins bench
+
+test-main: $(VENV)/.test-deps
+	$(BIN)/python -m pytest
+
+test-webargs5: $(VENV5)/.test-deps
+	$(VENV5)/bin/python -c 'import webargs; assert webargs.__version__ == "5.5.3", webargs.__version__'
+	$(VENV5)/bin/python -m pytest -q
+
+test: lint test-main test-webargs5
+
+clean:
+	rm -rf $(VENV) $(VENV5) *.egg-info plugins/*/*.egg-info tests/compat/*/*.egg-info

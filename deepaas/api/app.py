@@ -1,0 +1,60 @@
+"""The app factory: ``create_app(settings, registry)`` builds the whole aiohttp application."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from deepaas.api import docs, spec
+from deepaas.api.errors import error_middleware
+from deepaas.api.keys import DEBUG_CAPTURE, EXECUTION, JOBS, REGISTRY, SETTINGS
+from deepaas.api.v2 import debug, models, predict, train, versions
+from deepaas.config import Settings
+from deepaas.debug import DebugCapture
+from deepaas.jobs.manager import JobManager
+from deepaas.jobs.store import MemoryStore
+from deepaas.model.loading import Registry
+from deepaas.workers.threads import ThreadExecution
+
+__all__ = ["create_app"]
+
+LOG = logging.getLogger(__name__)
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    """Warm every model before the server accepts requests; stop everything at the end."""
+    execution = app[EXECUTION]
+    if app[SETTINGS].warm:
+        for model in app[REGISTRY].models.values():
+            LOG.info("warming model %s", model.name)
+            await execution.warm(model)
+    yield
+    await app[JOBS].close()
+    execution.close()
+
+
+def create_app(settings: Settings, registry: Registry,
+               debug_capture: DebugCapture | None = None) -> web.Application:
+    """Build the application that serves ``registry`` as ``settings`` say."""
+    app = web.Application(
+        middlewares=[error_middleware, web.normalize_path_middleware()],
+        # 0 means "no limit" (as in DEEPaaS 2.x); aiohttp reads 0 as "nothing at all".
+        client_max_size=settings.client_max_size or sys.maxsize,
+    )
+    app[SETTINGS] = settings
+    app[REGISTRY] = registry
+    app[EXECUTION] = ThreadExecution(settings.workers)
+    app[JOBS] = JobManager(MemoryStore(), warm=settings.warm, cancel_grace=settings.cancel_grace,
+                           tmp_dir=settings.tmp_dir or None)
+    if debug_capture is not None:
+        app[DEBUG_CAPTURE] = debug_capture
+    base = settings.base_path
+    for resource in (versions, models, predict, train, debug):
+        resource.setup_routes(app, base)
+    spec.setup_routes(app)
+    docs.setup_routes(app)
+    app.cleanup_ctx.append(_lifecycle)
+    return app

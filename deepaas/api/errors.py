@@ -1,0 +1,43 @@
+"""The one place where errors become HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from deepaas.exceptions import DeepaasError, EndpointDisabled, JobNotFound, ModelNotFound
+from deepaas.model.outputs import dumps
+
+__all__ = ["error_middleware", "to_response"]
+
+LOG = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# DEEPaaS 2.x answered these with aiohttp's plain text pages, and clients compare them.
+_PLAIN = (JobNotFound, ModelNotFound, EndpointDisabled)
+
+
+def to_response(error: DeepaasError) -> web.Response:
+    """The answer for a domain error: JSON with a message (or the DEEPaaS 2.x plain page)."""
+    if isinstance(error, _PLAIN):
+        reason = web.Response(status=error.status).reason
+        return web.Response(status=error.status, text="%d: %s" % (error.status, reason))
+    return web.Response(status=error.status, text=dumps(error.body()),
+                        content_type="application/json")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DeepaasError as error:
+        return to_response(error)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # a bug of ours: answer JSON and keep serving
+        LOG.exception("unexpected error answering %s %s", request.method, request.path)
+        body = {"message": "Internal server error: %s: %s" % (type(exc).__name__, exc)}
+        return web.Response(status=500, text=dumps(body), content_type="application/json")

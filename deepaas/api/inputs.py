@@ -1,0 +1,151 @@
+"""Reading a module's arguments from a request: query, form, multipart files and JSON."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+
+from deepaas.config import Settings
+from deepaas.exceptions import BadRequest, PayloadTooLarge
+from deepaas.model import args as margs
+from deepaas.model.wrapper import UploadedFile
+
+__all__ = ["Inputs", "read_inputs"]
+
+_CHUNK = 256 * 1024
+
+
+@dataclasses.dataclass
+class Inputs:
+    """Validated keyword arguments and the temp files they point to (owned by the caller)."""
+
+    kwargs: dict[str, Any]
+    files: list[str]
+
+    def cleanup(self) -> None:
+        for path in self.files:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        self.files.clear()
+
+    @contextlib.contextmanager
+    def owned(self) -> Iterator[Inputs]:
+        """Remove the files when the block ends, however it ends."""
+        try:
+            yield self
+        finally:
+            self.cleanup()
+
+
+def _multi(pairs: Mapping[str, Any]) -> dict[str, list[Any]]:
+    getall = pairs.getall
+    return {key: list(getall(key)) for key in pairs.keys()}
+
+
+class _Limit:
+    def __init__(self, max_size: int) -> None:
+        self.max_size, self.seen = max_size, 0
+
+    def add(self, size: int) -> None:
+        self.seen += size
+        if self.max_size and self.seen > self.max_size:
+            raise PayloadTooLarge("request body larger than %d bytes" % self.max_size)
+
+
+async def _save_file(part: BodyPartReader, settings: Settings, limit: _Limit,
+                     files: list[str]) -> UploadedFile:
+    fd, path = tempfile.mkstemp(prefix="deepaas-upload-", dir=settings.tmp_dir or None)
+    files.append(path)
+    with os.fdopen(fd, "wb") as handle:
+        while chunk := await part.read_chunk(_CHUNK):
+            limit.add(len(chunk))
+            handle.write(chunk)
+    return UploadedFile(name=part.name, filename=path,
+                        content_type=part.headers.get("Content-Type", "application/octet-stream"),
+                        original_filename=part.filename)
+
+
+async def _read_multipart(request: web.Request, wanted: frozenset[str], settings: Settings,
+                          files: list[str]) -> dict[str, list[Any]]:
+    form: dict[str, list[Any]] = {}
+    limit = _Limit(settings.client_max_size)
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):  # a nested multipart is no argument
+            await part.release()
+            continue
+        if part.name not in wanted:  # unknown parts are ignored, never written to disk
+            while chunk := await part.read_chunk(_CHUNK):
+                limit.add(len(chunk))
+            continue
+        if part.filename is not None:
+            value: Any = await _save_file(part, settings, limit, files)
+        else:
+            raw = await part.read()
+            limit.add(len(raw))
+            value = raw.decode(part.get_charset(default="utf-8"), errors="replace")
+        form.setdefault(part.name, []).append(value)
+    return form
+
+
+async def _read_json(request: web.Request) -> dict[str, Any] | None:
+    raw = await request.read()
+    if not raw.strip():
+        return None
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise BadRequest({"json": ["Invalid JSON body."]}) from None
+    return body if isinstance(body, dict) else None
+
+
+def _from_accept_header(header: str, choices: Sequence[str]) -> str | None:
+    """The first media type of an Accept header that the module offers (by quality)."""
+    ranked = []
+    for index, item in enumerate(header.split(",")):
+        media, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, val = param.strip().partition("=")
+            if key == "q":
+                with contextlib.suppress(ValueError):
+                    quality = float(val)
+        ranked.append((-quality, index, media.strip().lower()))
+    for _, _, media in sorted(ranked):
+        if media == "*/*":
+            return None
+        if media in choices:
+            return media
+    return None
+
+
+async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Settings) -> Inputs:
+    """Collect and validate the arguments; the caller owns (and must clean) the files."""
+    files: list[str] = []
+    try:
+        sources = [_multi(request.query)]
+        json_body = None
+        wanted = frozenset(margs.wire_name(n, f) for n, f in spec.readable().items())
+        if request.content_type == "multipart/form-data":
+            sources.append(await _read_multipart(request, wanted, settings, files))
+        elif request.content_type == "application/x-www-form-urlencoded":
+            sources.append(_multi(await request.post()))
+        elif request.content_type == "application/json":
+            json_body = await _read_json(request)
+        data = margs.collect(spec, sources, json_body)
+        wire = spec.accept_wire
+        if wire and wire not in data and spec.accept_choices:
+            chosen = _from_accept_header(request.headers.get("Accept", ""), spec.accept_choices)
+            if chosen:
+                data[wire] = chosen
+        return Inputs(margs.validate(spec, data), files)
+    except BaseException:
+        Inputs({}, files).cleanup()
+        raise

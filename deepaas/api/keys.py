@@ -1,0 +1,20 @@
+"""Typed keys for what the app factory builds and the handlers read."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from deepaas.config import Settings
+from deepaas.debug import DebugCapture
+from deepaas.jobs.manager import JobManager
+from deepaas.model.loading import Registry
+from deepaas.workers.threads import ThreadExecution
+
+__all__ = ["SETTINGS", "REGISTRY", "EXECUTION", "JOBS", "DEBUG_CAPTURE", "SPECS"]
+
+SETTINGS = web.AppKey("settings", Settings)
+REGISTRY = web.AppKey("registry", Registry)
+EXECUTION = web.AppKey("execution", ThreadExecution)
+JOBS = web.AppKey("jobs", JobManager)
+DEBUG_CAPTURE = web.AppKey("debug_capture", DebugCapture)
+SPECS = web.AppKey("specs", dict)

@@ -1,0 +1,385 @@
+"""The API description: Swagger 2.0 at ``/swagger.json`` and OpenAPI 3 at ``/openapi.json``.
+
+Both documents are built once, when the routes are set up, with apispec and its marshmallow
+plugin, so a module's argument fields become parameters exactly as apispec converts them
+(types, formats, enums, defaults, ranges, descriptions). The shape is that of DEEPaaS 2.x,
+because clients read it: generated UIs take the first path ending in ``predict/``, build a form
+from its ``parameters`` (skipping ``accept``), offer its ``produces`` media types and read the
+outputs from ``definitions.ModelPredictionResponse``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import marshmallow
+from aiohttp import web
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
+
+import deepaas
+from deepaas.api.keys import REGISTRY, SETTINGS, SPECS
+from deepaas.config import Settings
+from deepaas.jobs.records import JobStatus
+from deepaas.model.args import ArgSpec, is_file_field, wire_name
+from deepaas.model.loading import Registry
+from deepaas.model.outputs import JSON_TYPES
+from deepaas.model.wrapper import ModelWrapper
+
+__all__ = ["swagger", "openapi", "setup_routes", "PREDICTION_RESPONSE"]
+
+LOG = logging.getLogger(__name__)
+
+TITLE = "DEEP as a Service API endpoint"
+DESCRIPTION = (
+    "A REST API in front of machine-learning models (the DEEPaaS v2 API). Each served model "
+    "lists its metadata at `/v2/models/NAME/`, answers predictions at "
+    "`/v2/models/NAME/predict/` and runs trainings at `/v2/models/NAME/train/`."
+)
+OPENAPI_VERSION = "3.0.3"
+# The definition clients read a model's outputs from (it describes the first model's answer).
+PREDICTION_RESPONSE = "ModelPredictionResponse"
+
+_JSON = "application/json"
+_BINARY = {"type": "string", "format": "binary"}
+
+
+def _text(description: str, **kwargs: Any) -> fields.Field:
+    return fields.String(metadata={"description": description}, **kwargs)
+
+
+class _Doc(marshmallow.Schema):
+    """A documented answer; answers may carry more keys than these (no additionalProperties)."""
+
+    class Meta:
+        unknown = marshmallow.EXCLUDE
+
+
+class _Failure(_Doc):
+    message = _text("Failure message", required=True)
+
+
+class _Location(_Doc):
+    rel = fields.String(required=True)
+    href = fields.String(required=True)
+    type = fields.String()
+
+
+class _Version(_Doc):
+    version = fields.String(required=True)
+    id = fields.String(required=True)
+    links = fields.List(fields.Nested(_Location))
+
+
+class _Versions(_Doc):
+    versions = fields.List(fields.Nested(_Version))
+    links = fields.List(fields.Nested(_Location))
+
+
+class _ModelMeta(_Doc):
+    id = _text("Model identifier", required=True)
+    name = _text("Model name", required=True)
+    description = _text("Model description", required=True)
+    license = _text("Model license")
+    author = _text("Model author")
+    version = _text("Model version")
+    url = _text("Model url")
+    links = fields.List(fields.Nested(_Location))
+
+
+class _Models(_Doc):
+    models = fields.List(fields.Nested(_ModelMeta))
+
+
+class _TrainingResult(_Doc):
+    output = fields.Raw(metadata={"description": "What the model's train() returned"})
+    finish_date = _text("Training end time")
+    duration = _text("How long the training ran")
+
+
+class _Training(_Doc):
+    uuid = _text("Training identifier", required=True)
+    date = _text("Training start time", required=True)
+    status = _text("Training status", required=True,
+                   validate=marshmallow.validate.OneOf([s.value for s in JobStatus]))
+    message = _text("Optional message explaining status")
+    args = fields.Dict(metadata={"description": "The arguments the training was given"})
+    result = fields.Nested(_TrainingResult)
+
+
+class _Prediction(_Doc):
+    status = _text("Response status message", required=True)
+    predictions = fields.Raw(required=True, metadata={"description": "What predict() returned"})
+
+
+# Registered in this order so that nested schemas resolve to the names above them.
+_DEFINITIONS: tuple[tuple[str, type[marshmallow.Schema]], ...] = (
+    ("Failure", _Failure),
+    ("Location", _Location),
+    ("Version", _Version),
+    ("Versions", _Versions),
+    ("ModelMeta", _ModelMeta),
+    ("Models", _Models),
+    ("TrainingResult", _TrainingResult),
+    ("Training", _Training),
+    ("Prediction", _Prediction),
+)
+_VALIDATION_ERRORS = {
+    "type": "object",
+    "description": "Each invalid argument's name mapped to its error messages",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        return False
+    return True
+
+
+def _scrub(obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop values JSON cannot hold (a ``set`` default, a NaN) rather than break the document."""
+    for key in ("default", "enum", "example"):
+        if key in obj and not _jsonable(obj[key]):
+            del obj[key]
+    for value in obj.values():
+        if isinstance(value, dict):
+            _scrub(value)
+    return obj
+
+
+def _multipart(files: list[dict[str, Any]]) -> dict[str, Any]:
+    """The OpenAPI 3 request body that carries file arguments."""
+    properties = {}
+    for param in files:
+        prop = dict(_BINARY)
+        if "description" in param:
+            prop["description"] = param["description"]
+        properties[param["name"]] = prop
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    required = [p["name"] for p in files if p.get("required")]
+    if required:
+        schema["required"] = required
+    body = {"content": {"multipart/form-data": {"schema": schema}}}
+    return {**body, "required": True} if required else body
+
+
+def _component_id(taken: dict[str, Any], model_name: str) -> str:
+    base = "%s_%s" % (PREDICTION_RESPONSE, re.sub(r"[^A-Za-z0-9._-]", "_", model_name))
+    name, count = base, 1
+    while name in taken:
+        count += 1
+        name = "%s_%d" % (base, count)
+    return name
+
+
+class _Builder:
+    """One document (Swagger 2.0 or OpenAPI 3) for one registry under one base path."""
+
+    def __init__(self, settings: Settings, registry: Registry, version: str) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.plugin = MarshmallowPlugin()
+        self.spec = APISpec(title=TITLE, version=deepaas.__version__, openapi_version=version,
+                            plugins=[self.plugin], info={"description": DESCRIPTION})
+        self.v2 = self.spec.openapi_version.major < 3
+
+    def build(self) -> dict[str, Any]:
+        for name, schema in _DEFINITIONS:
+            self.spec.components.schema(name, schema=schema)
+        self.spec.components.schema("TrainingList", {"type": "array", "items": "Training"})
+        self.spec.components.schema("ValidationErrors", _VALIDATION_ERRORS)
+        answers = self._prediction_schemas()
+        for path, operations in self._paths(answers):
+            self.spec.path(path=self.settings.base_path + path, operations=operations)
+        return self.spec.to_dict()
+
+    # -- definitions of what predict answers -------------------------------------------------
+
+    def _prediction_schemas(self) -> dict[str, str]:
+        """Register each model's response schema; answer ``{model name: definition name}``."""
+        schemas = self.spec.components.schemas
+        names: dict[str, str] = {}
+        seen: dict[type[marshmallow.Schema], str] = {}
+        for model in self.registry.models.values():
+            schema = model.response_schema
+            if schema is None:
+                continue
+            names[model.name] = _component_id(schemas, model.name)
+            if schema in seen:  # several models, one schema: apispec wants it registered once
+                self.spec.components.schema(names[model.name], schemas[seen[schema]])
+            else:
+                self._register_response(names[model.name], schema)
+                seen[schema] = names[model.name]
+        first = next(iter(self.registry.models), None)
+        if first in names:
+            self.spec.components.schema(PREDICTION_RESPONSE, schemas[names[first]])
+            names[first] = PREDICTION_RESPONSE
+        return names
+
+    def _register_response(self, name: str, schema: type[marshmallow.Schema]) -> None:
+        try:
+            self.spec.components.schema(name, schema=schema)
+        except Exception:  # a module's odd schema must not keep the server from starting
+            LOG.warning("cannot describe response schema %s in the API spec", schema.__name__,
+                        exc_info=True)
+            self.spec.components.schemas.pop(name, None)
+            self.spec.components.schema(name, {"type": "object"})
+
+    # -- paths and operations ----------------------------------------------------------------
+
+    def _paths(self, answers: dict[str, str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        failure = ("Bad request", "Failure")
+        yield "/", {"get": self._op("versions", "Get available API versions", {
+            "200": ("Available API versions", "Versions"), "400": failure})}
+        yield "/v2/", {"get": self._op("versions", "Get V2 API version information", {
+            "200": ("The v2 API version", "Version"), "400": failure})}
+        summary = "Return debug information if enabled by API."
+        yield "/v2/debug/", {"get": self._op("debug", summary, {
+            "200": ("Debug information if debug endpoint is enabled", None),
+            "204": ("Debug endpoint not enabled", None),
+        }, produces=("text/plain",), description=summary)}
+        yield "/v2/models/", {"get": self._op(
+            "models", "Return loaded models and its information",
+            {"200": ("The served models and their metadata", "Models")},
+            description="DEEPaaS can serve several models on the same endpoint; this lists "
+                        "them with their basic metadata.")}
+        for model in self.registry.models.values():
+            yield from self._model_paths(model, answers.get(model.name, "Prediction"))
+
+    def _model_paths(self, model: ModelWrapper,
+                     answer: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        root = "/v2/models/%s/" % model.name
+        yield root, {"get": self._op("models", "Return model's metadata", {
+            "200": ("The model's metadata", "ModelMeta")})}
+        yield root + "predict/", {"post": self._predict_op(model, answer)}
+        training = ("A training", "Training")
+        unknown = ("Unknown training", "Failure")
+        train = self._op("models", "Retrain model with available data", {
+            "200": training, "422": ("Invalid arguments", "ValidationErrors"),
+            "501": ("The model does not provide train()", "Failure")})
+        yield root + "train/", {
+            "post": self._with_args(train, model.train_args),
+            "get": self._op("models", "Get a list of trainings (running or completed)", {
+                "200": ("The model's trainings", "TrainingList")})}
+        yield root + "train/{uuid}", {
+            "get": self._with_uuid(self._op("models", "Get status of a training", {
+                "200": training, "404": unknown})),
+            "delete": self._with_uuid(self._op("models", "Cancel a running training", {
+                "200": ("The cancelled training", "Training"), "404": unknown}))}
+
+    def _predict_op(self, model: ModelWrapper, answer: str) -> dict[str, Any]:
+        args = model.predict_args
+        produces = list(args.accept_choices) if args.accept_choices else [_JSON]
+        op = self._op("models", "Make a prediction given the input data", {
+            "200": ("The prediction", answer),
+            "400": ("Bad request", "Failure"),
+            "422": ("Invalid arguments", "ValidationErrors"),
+            "500": ("The model failed", "Failure"),
+            "501": ("The model does not provide predict()", "Failure"),
+        }, produces=produces)
+        return self._with_args(op, args)
+
+    def _op(self, tag: str, summary: str, responses: dict[str, tuple[str, Any]],
+            produces: Any = (_JSON,), description: str = "") -> dict[str, Any]:
+        """An operation; ``responses`` maps a status to (description, definition or None)."""
+        op: dict[str, Any] = {"tags": [tag], "summary": summary, "parameters": []}
+        if description:
+            op["description"] = description
+        if self.v2:
+            op["produces"] = list(produces)
+        op["responses"] = {
+            code: self._response(text, schema, produces if code.startswith("2") else (_JSON,))
+            for code, (text, schema) in responses.items()
+        }
+        return op
+
+    def _response(self, description: str, schema: Any, media: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = {"description": description}
+        if schema is None:
+            return answer
+        if self.v2:
+            answer["schema"] = schema
+        else:
+            answer["content"] = {m: {"schema": schema if m in JSON_TYPES else dict(_BINARY)}
+                                 for m in media}
+        return answer
+
+    def _with_uuid(self, op: dict[str, Any]) -> dict[str, Any]:
+        param: dict[str, Any] = {"in": "path", "name": "uuid", "required": True}
+        param.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
+        op["parameters"] = [param]
+        return op
+
+    # -- module arguments --------------------------------------------------------------------
+
+    def _with_args(self, op: dict[str, Any], args: ArgSpec) -> dict[str, Any]:
+        """Add a method's arguments: query parameters, file arguments as form data."""
+        params = [self._parameter(name, field) for name, field in args.readable().items()]
+        files = [p for p in params if p["in"] == "formData"]
+        if self.v2:
+            op["parameters"] = params
+            if files:
+                op["consumes"] = ["multipart/form-data"]
+        else:
+            op["parameters"] = [p for p in params if p["in"] != "formData"]
+            if files:
+                op["requestBody"] = _multipart(files)
+        return op
+
+    def _parameter(self, name: str, field: fields.Field) -> dict[str, Any]:
+        """One argument as apispec describes it; a plain string if apispec cannot."""
+        converter = self.plugin.converter
+        assert converter is not None  # set when the plugin joined the spec
+        try:
+            one = marshmallow.Schema.from_dict({name: field}, name="Argument")
+            [param] = converter.schema2parameters(one, location="query")
+            if not _jsonable(_scrub(param)):
+                raise ValueError("not JSON: %r" % (param,))
+        except Exception:  # a module's odd field must not keep the server from starting
+            LOG.warning("cannot describe argument %r in the API spec; shown as a string",
+                        name, exc_info=True)
+            param = {"in": "query", "name": wire_name(name, field), "required": field.required}
+            param.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
+        if is_file_field(field):
+            param["in"] = "formData"
+        return param
+
+
+def swagger(settings: Settings, registry: Registry) -> dict[str, Any]:
+    """The Swagger 2.0 document of the API serving ``registry`` (DEEPaaS 2.x's shape)."""
+    return _Builder(settings, registry, "2.0").build()
+
+
+def openapi(settings: Settings, registry: Registry) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of the same API (file arguments in a multipart body)."""
+    return _Builder(settings, registry, OPENAPI_VERSION).build()
+
+
+def _serve(document: dict[str, Any]) -> Any:
+    body = json.dumps(document)  # serialised once; the document never changes
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response(text=body)
+
+    return handler
+
+
+def setup_routes(app: web.Application) -> None:
+    """Build both documents once and serve them at ``{base}/swagger.json`` and
+    ``{base}/openapi.json``; they are also kept in ``app[SPECS]``.
+
+    Needs ``app[SETTINGS]`` and ``app[REGISTRY]``.
+    """
+    settings, registry = app[SETTINGS], app[REGISTRY]
+    documents = {"swagger": swagger(settings, registry), "openapi": openapi(settings, registry)}
+    app[SPECS] = documents
+    app.router.add_get(settings.base_path + "/swagger.json", _serve(documents["swagger"]))
+    app.router.add_get(settings.base_path + "/openapi.json", _serve(documents["openapi"]))

@@ -1,0 +1,35 @@
+"""``POST /v2/models/NAME/predict/``."""
+
+from __future__ import annotations
+
+import functools
+
+from aiohttp import web
+
+from deepaas.api.inputs import read_inputs
+from deepaas.api.keys import EXECUTION, REGISTRY, SETTINGS
+from deepaas.exceptions import EndpointDisabled, NotProvided
+from deepaas.model.wrapper import ModelWrapper
+
+__all__ = ["setup_routes"]
+
+
+async def predict(request: web.Request, model: ModelWrapper) -> web.Response:
+    settings = request.app[SETTINGS]
+    if not settings.predict_endpoint:
+        raise EndpointDisabled("predictions are disabled on this server")
+    if not model.provides("predict"):
+        raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
+    spec = model.predict_args
+    with (await read_inputs(request, spec, settings)).owned() as inputs:
+        accept = inputs.kwargs.get("accept") if spec.has_accept else None
+        answer = await request.app[EXECUTION].predict(model, inputs.kwargs, accept)
+    if answer.is_json:
+        return web.Response(body=answer.body, content_type="application/json", charset="utf-8")
+    return web.Response(body=answer.body, headers={"Content-Type": answer.content_type})
+
+
+def setup_routes(app: web.Application, base: str) -> None:
+    for model in app[REGISTRY].models.values():
+        app.router.add_post("%s/v2/models/%s/predict/" % (base, model.name),
+                            functools.partial(predict, model=model))

@@ -1,0 +1,3 @@
+"""Console scripts: argument parsing and process lifecycle only."""
+
+__all__: list[str] = []

@@ -1,0 +1,74 @@
+"""``deepaas-run``: load the installed modules and serve them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from deepaas.api.app import create_app
+from deepaas.config import Settings, load_settings
+from deepaas.debug import DebugCapture
+from deepaas.exceptions import DeepaasError
+from deepaas.model.loading import Registry, load_models
+
+__all__ = ["main", "banner"]
+
+LOG = logging.getLogger("deepaas.run")
+
+
+def setup_logging(settings: Settings) -> None:
+    level = logging.DEBUG if settings.debug else getattr(logging, settings.log_level)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if settings.log_file:
+        handlers.append(logging.FileHandler(settings.log_file))
+    logging.basicConfig(level=level, handlers=handlers, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def banner(settings: Settings, registry: Registry) -> str:
+    """What a user needs to start: where the docs, the spec and the API are."""
+    root = "http://%s:%d%s" % (settings.listen_ip, settings.listen_port, settings.base_path)
+    lines = ["deepaas is serving %s" % ", ".join(registry.names())]
+    if settings.doc_endpoint:
+        lines.append("  Swagger UI:     %s/api" % root)
+    lines += ["  Specification:  %s/swagger.json (OpenAPI 3: %s/openapi.json)" % (root, root),
+              "  V2 API:         %s/v2/" % root]
+    return "\n".join(lines)
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed, else asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until SIGINT or SIGTERM; exit non-zero when it cannot start."""
+    try:
+        settings = load_settings(argv)
+        setup_logging(settings)
+        capture = DebugCapture() if settings.debug_endpoint else None
+        if capture is not None:
+            capture.start()
+        registry = load_models(settings.model_name)
+    except DeepaasError as exc:
+        print("deepaas-run: %s" % exc, file=sys.stderr)
+        return exc.exit_code
+    app = create_app(settings, registry, debug_capture=capture)
+    text = banner(settings, registry)
+    # run_app handles SIGINT and SIGTERM: both stop the server cleanly (trainings included).
+    web.run_app(app, host=settings.listen_ip, port=settings.listen_port, loop=_new_loop(),
+                print=lambda _default: print(text, flush=True),
+                shutdown_timeout=settings.cancel_grace + 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

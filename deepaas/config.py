@@ -1,0 +1,278 @@
+"""One frozen Settings object, built once: defaults < config file < DEEPAAS_* env < flags.
+
+Every option is declared once in ``OPTIONS``; the command line, the environment variables, the
+config file and ``etc/deepaas.conf.sample`` are all derived from that table, so they cannot
+drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import dataclasses
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from deepaas.exceptions import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["Settings", "Option", "OPTIONS", "load_settings", "build_parser", "parse_bool"]
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f"}
+
+
+def parse_bool(value: Any) -> bool:
+    """Read a boolean the way config files and shells spell it."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("not a boolean: %r" % value)
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else list(value)
+    return tuple(n for item in items for n in str(item).replace(",", " ").split())
+
+
+def _base_path(value: Any) -> str:
+    text = str(value or "").strip().strip("/")
+    return "/" + text if text else ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything the server and the CLI read from configuration."""
+
+    listen_ip: str = "127.0.0.1"
+    listen_port: int = 5000
+    base_path: str = ""
+    model_name: tuple[str, ...] = ()
+    workers: int = 1
+    warm: bool = True
+    train_endpoint: bool = True
+    predict_endpoint: bool = True
+    debug_endpoint: bool = False
+    doc_endpoint: bool = True
+    client_max_size: int = 0
+    cancel_grace: float = 5.0
+    tmp_dir: str = ""
+    debug: bool = False
+    log_level: str = "INFO"
+    log_file: str = ""
+    config_file: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One setting: its flag, how to read a string of it, and its help."""
+
+    name: str
+    convert: Callable[[Any], Any]
+    help: str
+    short: str = ""
+    repeat: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return "DEEPAAS_" + self.name.upper()
+
+    @property
+    def is_bool(self) -> bool:
+        return self.convert is parse_bool
+
+
+def _positive(value: Any) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
+def _non_negative(value: Any) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
+def _port(value: Any) -> int:
+    number = int(value)
+    if not 0 <= number <= 65535:
+        raise ValueError("not a TCP port")
+    return number
+
+
+def _level(value: Any) -> str:
+    text = str(value).upper()
+    if text not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return text
+
+
+def _grace(value: Any) -> float:
+    number = float(value)
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("listen_ip", str, "Address to listen on."),
+    Option("listen_port", _port, "TCP port to listen on."),
+    Option("base_path", _base_path, "Prefix for every route and link (e.g. /deepaas)."),
+    Option("model_name", _names, "Serve only this model (repeatable; default: every installed "
+           "model). DEEPAAS_V2_MODEL is read too.", repeat=True),
+    Option("workers", _positive, "Threads that run predictions concurrently.", short="-p"),
+    Option("warm", parse_bool, "Call each module's warm() before accepting requests."),
+    Option("train_endpoint", parse_bool, "Serve training (false: the routes answer 402)."),
+    Option("predict_endpoint", parse_bool, "Serve predictions (false: the routes answer 402)."),
+    Option("debug_endpoint", parse_bool, "Serve captured stdout, stderr and logs at /v2/debug/."),
+    Option("doc_endpoint", parse_bool, "Serve the Swagger UI at /api."),
+    Option("client_max_size", _non_negative, "Largest request body in bytes (0: no limit)."),
+    Option("cancel_grace", _grace, "Seconds a cancelled training gets between SIGTERM and "
+           "SIGKILL."),
+    Option("tmp_dir", str, "Where uploaded files are kept while a request or training uses "
+           "them (default: the system temp dir)."),
+    Option("debug", parse_bool, "Debug mode: verbose logs and tracebacks in error answers."),
+    Option("log_level", _level, "DEBUG, INFO, WARNING, ERROR or CRITICAL."),
+    Option("log_file", str, "Also write logs to this file."),
+)
+_BY_NAME = {opt.name: opt for opt in OPTIONS}
+
+
+def build_parser(prog: str = "deepaas-run") -> argparse.ArgumentParser:
+    """The command-line parser; every default is None so that given flags can be told apart."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Serve DEEPaaS v2 modules over HTTP.",
+        argument_default=None,
+    )
+    parser.add_argument("--config-file", help="INI or TOML file with these options.")
+    for opt in OPTIONS:
+        _add_option(parser, opt)
+    return parser
+
+
+def _add_option(parser: argparse.ArgumentParser, opt: Option) -> None:
+    flags = [opt.flag] + ([opt.short] if opt.short else [])
+    dest = opt.name
+    env_help = "%s (env %s)" % (opt.help, opt.env)
+    if opt.is_bool:
+        # Both DEEPaaS 2.x spellings work: --warm / --nowarm and --warm false.
+        parser.add_argument(*flags, dest=dest, nargs="?", const="true", metavar="BOOL",
+                            help=env_help)
+        parser.add_argument("--no" + opt.flag[2:], dest=dest, action="store_const",
+                            const="false", help=argparse.SUPPRESS)
+    elif opt.repeat:
+        parser.add_argument(*flags, dest=dest, action="append", metavar="NAME", help=env_help)
+    else:
+        parser.add_argument(*flags, dest=dest, metavar=opt.name.split("_")[-1].upper(),
+                            help=env_help)
+
+
+def _read_config_file(path: str) -> dict[str, Any]:
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError("config file not found: %s" % path)
+    if file.suffix == ".toml":
+        try:
+            data = tomllib.loads(file.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("cannot read %s: %s" % (path, exc)) from exc
+        section = data.get("deepaas", data)
+        return {str(k).replace("-", "_"): v for k, v in section.items()}
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(file)
+    except configparser.Error as exc:
+        raise ConfigError("cannot read %s: %s" % (path, exc)) from exc
+    merged = dict(parser.defaults())
+    if parser.has_section("deepaas"):
+        merged.update(parser.items("deepaas"))
+    return {k.replace("-", "_"): v for k, v in merged.items()}
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if environ.get("DEEPAAS_V2_MODEL"):
+        found["model_name"] = environ["DEEPAAS_V2_MODEL"]
+    for opt in OPTIONS:
+        if environ.get(opt.env, "") != "":
+            found[opt.name] = environ[opt.env]
+    return found
+
+
+def _convert(raw: dict[str, Any], origin: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        opt = _BY_NAME.get(name)
+        if opt is None:
+            raise ConfigError("%s: unknown option %r" % (origin, name))
+        try:
+            values[name] = opt.convert(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError("%s: invalid value %r for %s: %s"
+                              % (origin, value, opt.flag, exc)) from None
+    return values
+
+
+def load_settings(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    prog: str = "deepaas-run",
+) -> Settings:
+    """Build the Settings once: defaults, then the config file, the environment, the flags."""
+    environ = os.environ if environ is None else environ
+    args = build_parser(prog).parse_args(argv)
+    flags = {k: v for k, v in vars(args).items() if v is not None and k != "config_file"}
+    config_file = args.config_file or environ.get("DEEPAAS_CONFIG_FILE", "")
+    values: dict[str, Any] = {}
+    if config_file:
+        values.update(_convert(_read_config_file(config_file), config_file))
+    values.update(_convert(_from_env(environ), "environment"))
+    values.update(_convert(flags, "command line"))
+    return Settings(config_file=config_file, **values)
+
+
+def sample_config() -> str:
+    """The text of ``etc/deepaas.conf.sample``: every option, its help and its default."""
+    defaults = Settings()
+    lines = [
+        "# deepaas configuration. Pass it with --config-file FILE (or DEEPAAS_CONFIG_FILE).",
+        "# Precedence: defaults < this file < DEEPAAS_* environment variables < flags.",
+        "# Option names may be written with - or _; a TOML file takes the same keys in a",
+        "# [deepaas] table. Uncomment and edit what you need.",
+        "",
+        "[deepaas]",
+    ]
+    for opt in OPTIONS:
+        default = getattr(defaults, opt.name)
+        if isinstance(default, bool):
+            shown = str(default).lower()
+        elif isinstance(default, tuple):
+            shown = ", ".join(default)
+        else:
+            shown = str(default)
+        lines += ["", "# %s" % opt.help, "# Flag %s, environment %s." % (opt.flag, opt.env),
+                  ("#%s = %s" % (opt.name, shown)).rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # python -m deepaas.config > etc/deepaas.conf.sample
+    print(sample_config(), end="")

@@ -1,0 +1,130 @@
+"""The one error hierarchy of deepaas.
+
+Every error the domain raises is a :class:`DeepaasError`. It knows the HTTP status a client
+should see and the exit code the command line uses; the HTTP edge maps it to a response in
+exactly one place (``deepaas.api.errors``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "DeepaasError",
+    "ConfigError",
+    "ModelLoadError",
+    "NoModelsFound",
+    "ModelNotFound",
+    "JobNotFound",
+    "NotProvided",
+    "InvalidInput",
+    "BadRequest",
+    "PayloadTooLarge",
+    "ModelError",
+    "ModuleHTTPError",
+    "ResponseValidationError",
+    "EndpointDisabled",
+]
+
+
+class DeepaasError(Exception):
+    """Base of every deepaas error: ``status`` for HTTP, ``exit_code`` for the CLI."""
+
+    status = 500
+    exit_code = 1
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    def body(self) -> Any:
+        """What a JSON client receives."""
+        return {"message": self.message}
+
+
+class ConfigError(DeepaasError):
+    """The configuration (flags, environment, file) is invalid."""
+
+    exit_code = 2
+
+
+class ModelLoadError(DeepaasError):
+    """A module that was asked for could not be loaded."""
+
+    exit_code = 1
+
+
+class NoModelsFound(ModelLoadError):
+    """No module is installed under the ``deepaas.v2.model`` group."""
+
+
+class ModelNotFound(DeepaasError):
+    status = 404
+
+
+class JobNotFound(DeepaasError):
+    status = 404
+
+
+class NotProvided(DeepaasError):
+    """The module does not provide this method (missing or raising NotImplementedError)."""
+
+    status = 501
+
+
+class InvalidInput(DeepaasError):
+    """Arguments failed validation: the body maps each wire name to its messages."""
+
+    status = 422
+    exit_code = 2
+
+    def __init__(self, messages: dict[str, Any]) -> None:
+        super().__init__("invalid arguments: %s" % messages)
+        self.messages = messages
+
+    def body(self) -> Any:
+        return self.messages
+
+
+class BadRequest(DeepaasError):
+    """The request itself is malformed; ``messages`` keeps the DEEPaaS 2.x shape."""
+
+    status = 400
+    exit_code = 2
+
+    def __init__(self, messages: dict[str, Any]) -> None:
+        super().__init__("bad request: %s" % messages)
+        self.messages = messages
+
+    def body(self) -> Any:
+        return self.messages
+
+
+class PayloadTooLarge(DeepaasError):
+    status = 413
+
+
+class ModelError(DeepaasError):
+    """The module raised while running one of its methods."""
+
+    status = 500
+
+
+class ModuleHTTPError(DeepaasError):
+    """The module raised an aiohttp HTTP exception: its status and reason are kept."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+class ResponseValidationError(DeepaasError):
+    """The module's return value does not match its declared response schema."""
+
+    status = 500
+
+
+class EndpointDisabled(DeepaasError):
+    """The endpoint was switched off (``--predict-endpoint false``); 402 as in DEEPaaS 2.x."""
+
+    status = 402

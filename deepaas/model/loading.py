@@ -1,0 +1,135 @@
+"""Finding modules: entry points in the ``deepaas.v2.model`` group, through stevedore.
+
+An entry point may resolve to a module (used as it is), a class (instantiated with no
+arguments, as the DEEPaaS docs always promised) or an instance (used as it is).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import logging
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from stevedore import extension
+
+from deepaas.exceptions import ModelLoadError, NoModelsFound
+from deepaas.model.wrapper import ModelWrapper
+
+__all__ = ["NAMESPACE", "Registry", "LoadFailure", "discover", "load_models", "resolve"]
+
+LOG = logging.getLogger(__name__)
+NAMESPACE = "deepaas.v2.model"
+
+HOW_TO_DECLARE = (
+    "No DEEPaaS model is installed. Declare one in your package's pyproject.toml:\n"
+    '    [project.entry-points."deepaas.v2.model"]\n'
+    '    my_model = "my_package.api"\n'
+    "then install the package (pip install -e .) and run deepaas-run again."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadFailure:
+    """A module whose entry point failed to import or build, with its traceback."""
+
+    name: str
+    source: str
+    error: str
+    traceback: str
+
+
+@dataclasses.dataclass
+class Registry:
+    """The models this server serves, by name, in a stable order."""
+
+    models: dict[str, ModelWrapper]
+    failures: list[LoadFailure] = dataclasses.field(default_factory=list)
+
+    def get(self, name: str) -> ModelWrapper | None:
+        return self.models.get(name)
+
+    def names(self) -> list[str]:
+        return list(self.models)
+
+    @classmethod
+    def of(cls, *models: ModelWrapper) -> Registry:
+        return cls({m.name: m for m in models})
+
+
+def instantiate(obj: Any) -> Any:
+    """Classes are instantiated with no arguments; modules and instances are used as they are."""
+    return obj() if inspect.isclass(obj) else obj
+
+
+def resolve(source: str) -> Any:
+    """Import ``pkg.module`` or ``pkg.module:attr.sub`` and instantiate a class."""
+    module_name, _, attr = source.partition(":")
+    obj: Any = importlib.import_module(module_name.strip())
+    for part in filter(None, attr.strip().split(".")):
+        obj = getattr(obj, part)
+    return instantiate(obj)
+
+
+def discover() -> tuple[dict[str, tuple[str, Any]], list[LoadFailure]]:
+    """Every installed entry point: ``{name: (source, loaded object)}`` and the failures."""
+    failures: list[LoadFailure] = []
+
+    def on_failure(_manager: Any, entrypoint: Any, exc: BaseException) -> None:
+        error = "%s: %s" % (type(exc).__name__, exc)
+        failures.append(LoadFailure(name=entrypoint.name, source=entrypoint.value, error=error,
+                                    traceback="".join(traceback.format_exception(exc))))
+
+    manager = extension.ExtensionManager(
+        namespace=NAMESPACE, invoke_on_load=False, on_load_failure_callback=on_failure)
+    found = {ext.name: (ext.entry_point.value, ext.plugin) for ext in manager}
+    return dict(sorted(found.items())), failures
+
+
+def _build(name: str, source: str, plugin: Any) -> ModelWrapper:
+    try:
+        return ModelWrapper(name, instantiate(plugin), source)
+    except Exception as exc:
+        raise ModelLoadError("model %r (%s) could not be set up: %s: %s"
+                             % (name, source, type(exc).__name__, exc)) from exc
+
+
+def load_models(names: Sequence[str] = ()) -> Registry:
+    """Load the installed models, or only ``names``.
+
+    A module that fails to load is logged with its traceback and skipped, unless it was named
+    explicitly: then :class:`ModelLoadError` says why. No model at all is an error too.
+    """
+    found, failures = discover()
+    wanted = list(dict.fromkeys(names)) or None
+    for failure in failures:
+        if wanted and failure.name in wanted:
+            raise ModelLoadError("model %r (%s) failed to load: %s\n%s"
+                                 % (failure.name, failure.source, failure.error, failure.traceback))
+        if not wanted:
+            LOG.error("model %r (%s) failed to load and is not served:\n%s",
+                      failure.name, failure.source, failure.traceback)
+    if wanted:
+        missing = [n for n in wanted if n not in found]
+        if missing:
+            raise ModelLoadError("model(s) %s not installed; installed: %s"
+                                 % (", ".join(missing), ", ".join(found) or "none"))
+    selected = {n: found[n] for n in (wanted or found)}
+    models: dict[str, ModelWrapper] = {}
+    for name, (source, plugin) in selected.items():
+        try:
+            models[name] = _build(name, source, plugin)
+        except ModelLoadError as exc:
+            if wanted:
+                raise
+            LOG.error("%s", exc, exc_info=exc.__cause__)
+            failures.append(LoadFailure(name, source, str(exc), traceback.format_exc()))
+    if not models:
+        if failures:
+            raise NoModelsFound("no model could be loaded: %s"
+                                % "; ".join("%s: %s" % (f.name, f.error) for f in failures))
+        raise NoModelsFound(HOW_TO_DECLARE)
+    return Registry(models, failures)

@@ -1,0 +1,177 @@
+"""ModelWrapper: one loaded module behind one small, typed interface.
+
+Modules import :class:`UploadedFile` and :class:`ReturnedFile` from here (and from the 2.x path
+``deepaas.model.v2.wrapper``).
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import marshmallow
+
+from deepaas.exceptions import (
+    DeepaasError,
+    ModelError,
+    ModuleHTTPError,
+    NotProvided,
+    ResponseValidationError,
+)
+from deepaas.model import args as margs
+from deepaas.model.outputs import JSON_TYPES, Answer, dumps, raw_bytes
+
+__all__ = ["ModelWrapper", "UploadedFile", "ReturnedFile"]
+
+LOG = logging.getLogger(__name__)
+
+UploadedFile = collections.namedtuple(
+    "UploadedFile", ("name", "filename", "content_type", "original_filename"), defaults=(None,) * 4
+)
+UploadedFile.__doc__ = """A file a client sent: ``filename`` is a readable path on disk holding
+its bytes (removed after the request), ``name`` the form field, ``original_filename`` the client's
+file name."""
+
+ReturnedFile = collections.namedtuple(
+    "ReturnedFile", ("name", "filename", "content_type", "original_filename"), defaults=(None,) * 4
+)
+ReturnedFile.__doc__ = """A file a module returns from predict: its bytes are read from
+``filename`` and answered with the requested media type."""
+
+
+def _http_status(exc: BaseException) -> int | None:
+    """The status of an aiohttp ``HTTPException`` raised by a module (duck-typed: no aiohttp)."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and 300 <= status < 600 and hasattr(exc, "reason"):
+        return status
+    return None
+
+
+def _response_schema(obj: Any, name: str) -> type[marshmallow.Schema] | None:
+    schema = getattr(obj, "schema", None)
+    if schema is None:
+        return None
+    if isinstance(schema, dict):
+        return marshmallow.Schema.from_dict(schema, name="%sResponse" % name)
+    if isinstance(schema, marshmallow.Schema):
+        return type(schema)
+    if isinstance(schema, type) and issubclass(schema, marshmallow.Schema):
+        return schema
+    raise TypeError("model %r: schema must be a marshmallow Schema or a dict of fields" % name)
+
+
+class ModelWrapper:
+    """A loaded module: its name, the object, and everything derived from it at start-up.
+
+    ``source`` is the import reference (``pkg.module:attr``) that a training process uses to
+    load the same module again.
+    """
+
+    def __init__(self, name: str, obj: Any, source: str | None = None) -> None:
+        self.name = name
+        self.obj = obj
+        self.source = source
+        self.predict_args = margs.build_argspec(self._optional_args("get_predict_args"))
+        self.train_args = margs.build_argspec(self._optional_args("get_train_args"))
+        self.response_schema = _response_schema(obj, name)
+
+    def __repr__(self) -> str:
+        return "<ModelWrapper %s from %s>" % (self.name, self.source or self.obj)
+
+    def _optional_args(self, method: str) -> Any:
+        func = getattr(self.obj, method, None)
+        if not callable(func):
+            return {}
+        try:
+            return margs.quiet_legacy(func)
+        except NotImplementedError:
+            return {}
+
+    def provides(self, method: str) -> bool:
+        return callable(getattr(self.obj, method, None))
+
+    @property
+    def predict_is_async(self) -> bool:
+        return inspect.iscoroutinefunction(getattr(self.obj, "predict", None))
+
+    def _method(self, method: str) -> Callable[..., Any]:
+        func = getattr(self.obj, method, None)
+        if not callable(func):
+            raise NotProvided("Not implemented by underlying model (loaded '%s')" % self.name)
+        return func
+
+    def wrap_error(self, method: str, exc: BaseException) -> DeepaasError:
+        """Map what a module raised to the error a client sees; log the traceback."""
+        if isinstance(exc, DeepaasError):
+            return exc
+        if isinstance(exc, NotImplementedError):
+            return NotProvided("Model '%s' does not implement %s" % (self.name, method))
+        status = _http_status(exc)
+        if status is not None:
+            return ModuleHTTPError(status, str(getattr(exc, "reason", "")) or str(exc))
+        LOG.error("model %r raised in %s", self.name, method, exc_info=exc)
+        return ModelError("Error in model '%s' %s: %s: %s"
+                          % (self.name, method, type(exc).__name__, exc))
+
+    def call(self, method: str, **kwargs: Any) -> Any:
+        """Call a module method; every exception comes out as a :class:`DeepaasError`."""
+        func = self._method(method)
+        try:
+            return func(**kwargs)
+        except Exception as exc:
+            raise self.wrap_error(method, exc) from exc
+
+    def metadata(self) -> dict[str, Any]:
+        """``get_metadata()``, or the DEEPaaS 2.x fallback when the module does not provide it."""
+        try:
+            meta = self.call("get_metadata")
+        except NotProvided:
+            return {
+                "id": "0",
+                "name": self.name,
+                "description": "Could not load description from underlying model (loaded '%s')"
+                % self.name,
+            }
+        return dict(meta) if isinstance(meta, dict) else {"metadata": meta}
+
+    def warm(self) -> None:
+        """Run ``warm()`` if the module has one."""
+        if self.provides("warm"):
+            try:
+                self.call("warm")
+            except NotProvided:
+                LOG.debug("model %r does not implement warm()", self.name)
+
+    def answer(self, ret: Any, accept: str | None) -> Answer:
+        """Build the answer for a predict return value (envelope, schema or raw body)."""
+        if accept and accept not in JSON_TYPES:
+            return Answer(raw_bytes(ret), accept, is_json=False)
+        if self.response_schema is not None:
+            try:
+                margs.quiet_legacy(lambda: self.response_schema().load(ret))  # type: ignore[misc]
+            except marshmallow.ValidationError as exc:
+                LOG.error("model %r: response does not match its schema: %s", self.name,
+                          exc.messages)
+                raise ResponseValidationError(
+                    "Model '%s' returned a response that does not match its schema: %s"
+                    % (self.name, exc.messages)) from None
+            body = ret
+        else:
+            body = {"status": "OK", "predictions": ret}
+        return Answer(dumps(body).encode("utf-8"), "application/json", is_json=True)
+
+    def predict(self, kwargs: dict[str, Any], accept: str | None) -> Answer:
+        """Run a synchronous ``predict`` and build its answer (call from a worker thread)."""
+        return self.answer(self.call("predict", **kwargs), accept)
+
+    async def apredict(self, kwargs: dict[str, Any], accept: str | None) -> Answer:
+        """Await a coroutine ``predict`` and build its answer."""
+        func = self._method("predict")
+        try:
+            ret = await func(**kwargs)
+        except Exception as exc:
+            raise self.wrap_error("predict", exc) from exc
+        return self.answer(ret, accept)

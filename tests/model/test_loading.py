@@ -1,0 +1,66 @@
+"""Entry-point discovery: modules, classes, instances, failures, selection."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from stevedore import extension
+
+from deepaas.exceptions import ModelLoadError, NoModelsFound
+from deepaas.model.loading import load_models
+
+ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+
+
+def install(tmp_path, monkeypatch, entries: dict[str, str]) -> None:
+    """A fake installed distribution declaring ``entries``; nothing else is on the path."""
+    info = tmp_path / "fake_models-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-models\nVersion: 0.1\n")
+    lines = ["[deepaas.v2.model]"] + ["%s = %s" % kv for kv in entries.items()]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    stdlib = [p for p in sys.path if "site-packages" not in p and p != ""]
+    monkeypatch.setattr(sys, "path", [str(tmp_path), ROOT] + stdlib)
+    # stevedore caches entry points per process; each test installs its own set.
+    monkeypatch.setattr(extension.ExtensionManager, "ENTRY_POINT_CACHE", {})
+
+
+def test_module_class_and_instance_entry_points(tmp_path, monkeypatch):
+    install(tmp_path, monkeypatch, {"mod": "tests.models.basic", "cls": "tests.models.klass:Model",
+                                    "inst": "tests.models.klass:INSTANCE"})
+    registry = load_models()
+    assert registry.names() == ["cls", "inst", "mod"]
+    from tests.models import basic, klass
+    assert registry.get("mod").obj is basic
+    assert isinstance(registry.get("cls").obj, klass.Model)  # instantiated, not the class
+    assert registry.get("inst").obj is klass.INSTANCE
+    assert registry.get("cls").source == "tests.models.klass:Model"
+
+
+def test_broken_module_is_skipped_and_reported(tmp_path, monkeypatch, caplog):
+    install(tmp_path, monkeypatch, {"good": "tests.models.bare", "broken": "tests.models.broken"})
+    registry = load_models()
+    assert registry.names() == ["good"]
+    assert [f.name for f in registry.failures] == ["broken"]
+    assert "broken on purpose" in registry.failures[0].traceback
+    assert "broken" in caplog.text and "Traceback" in caplog.text
+
+
+def test_broken_module_named_explicitly_is_an_error(tmp_path, monkeypatch):
+    install(tmp_path, monkeypatch, {"good": "tests.models.bare", "broken": "tests.models.broken"})
+    with pytest.raises(ModelLoadError, match="broken on purpose"):
+        load_models(["broken"])
+
+
+def test_selection_and_unknown_names(tmp_path, monkeypatch):
+    install(tmp_path, monkeypatch, {"a": "tests.models.bare", "b": "tests.models.basic"})
+    assert load_models(["b"]).names() == ["b"]
+    with pytest.raises(ModelLoadError, match="nope"):
+        load_models(["nope"])
+
+
+def test_no_models_says_how_to_declare_one(tmp_path, monkeypatch):
+    install(tmp_path, monkeypatch, {})
+    with pytest.raises(NoModelsFound, match='entry-points."deepaas.v2.model"'):
+        load_models()

@@ -1,0 +1,82 @@
+"""Settings: defaults < config file < DEEPAAS_* environment < flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deepaas.config import OPTIONS, Settings, load_settings, sample_config
+from deepaas.exceptions import ConfigError
+
+
+def test_defaults():
+    settings = load_settings([], {})
+    assert settings == Settings()
+    assert (settings.listen_ip, settings.listen_port, settings.workers) == ("127.0.0.1", 5000, 1)
+    assert settings.warm and settings.predict_endpoint and not settings.debug_endpoint
+
+
+def test_precedence_file_env_flags(tmp_path):
+    conf = tmp_path / "deepaas.conf"
+    conf.write_text("[DEFAULT]\nlisten_port = 6000\nworkers = 3\nwarm = false\n"
+                    "base-path = api\n")
+    env = {"DEEPAAS_WORKERS": "4", "DEEPAAS_LISTEN_IP": "0.0.0.0"}
+    settings = load_settings(["--config-file", str(conf), "-p", "5"], env)
+    assert settings.listen_port == 6000  # file
+    assert settings.listen_ip == "0.0.0.0"  # env over default
+    assert settings.workers == 5  # flag over env over file
+    assert settings.warm is False and settings.base_path == "/api"
+
+
+def test_toml_config_file(tmp_path):
+    conf = tmp_path / "deepaas.toml"
+    conf.write_text('[deepaas]\nlisten-port = 7000\nmodel-name = ["a", "b"]\ndebug = true\n')
+    settings = load_settings(["--config-file", str(conf)], {})
+    assert settings.listen_port == 7000 and settings.model_name == ("a", "b") and settings.debug
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--nowarm"], False), (["--warm"], True), (["--warm", "false"], False),
+    (["--warm", "no"], False), (["--warm=1"], True),
+])
+def test_boolean_spellings(argv, expected):
+    assert load_settings(argv, {}).warm is expected
+
+
+def test_model_names_repeat_and_env():
+    assert load_settings(["--model-name", "a", "--model-name", "b"], {}).model_name == ("a", "b")
+    assert load_settings([], {"DEEPAAS_V2_MODEL": "x"}).model_name == ("x",)
+    assert load_settings(["--model-name", "y"], {"DEEPAAS_V2_MODEL": "x"}).model_name == ("y",)
+
+
+@pytest.mark.parametrize("argv, env", [
+    (["--listen-port", "99999"], {}), (["--workers", "0"], {}), ([], {"DEEPAAS_WARM": "maybe"}),
+    (["--log-level", "LOUD"], {}), (["--config-file", "/nonexistent.conf"], {}),
+])
+def test_invalid_values_are_config_errors(argv, env):
+    with pytest.raises(ConfigError):
+        load_settings(argv, env)
+
+
+def test_unknown_option_in_file(tmp_path):
+    conf = tmp_path / "x.conf"
+    conf.write_text("[deepaas]\nlisten_prot = 1\n")
+    with pytest.raises(ConfigError, match="listen_prot"):
+        load_settings(["--config-file", str(conf)], {})
+
+
+def test_sample_config_documents_every_option_and_is_current():
+    sample = (Path(__file__).parents[1] / "etc" / "deepaas.conf.sample").read_text()
+    # regenerate with: python -m deepaas.config > etc/deepaas.conf.sample
+    assert sample == sample_config()
+    for opt in OPTIONS:
+        assert "\n#%s =" % opt.name in sample, opt.name
+
+
+def test_sample_config_loads_as_is(tmp_path):
+    conf = tmp_path / "deepaas.conf"
+    uncommented = [line[1:] if line.startswith("#") and " = " in line else line
+                   for line in sample_config().splitlines()]
+    conf.write_text("\n".join(uncommented))
+    assert load_settings(["--config-file", str(conf)], {}) == Settings(config_file=str(conf))
