@@ -190,6 +190,10 @@ class _Builder:
         self.spec = APISpec(title=TITLE, version=deepaas.__version__, openapi_version=version,
                             plugins=[self.plugin], info={"description": DESCRIPTION})
         self.v2 = self.spec.openapi_version.major < 3
+        # DEEPaaS 2.x published these formats (apispec 3 added them); form generators use them.
+        assert self.plugin.converter is not None
+        self.plugin.converter.map_to_openapi_type(fields.Integer, "integer", "int32")
+        self.plugin.converter.map_to_openapi_type(fields.Float, "number", "float")
 
     def build(self) -> dict[str, Any]:
         for name, schema in _DEFINITIONS:
@@ -343,13 +347,17 @@ class _Builder:
             [param] = converter.schema2parameters(one, location="query")
             if not _jsonable(_scrub(param)):
                 raise ValueError("not JSON: %r" % (param,))
-        except Exception:  # a module's odd field must not keep the server from starting
-            LOG.warning("cannot describe argument %r in the API spec; shown as a string",
-                        name, exc_info=True)
+        except Exception as exc:  # a module's odd field must not keep the server from starting
+            LOG.warning("cannot describe argument %r in the API spec (%s: %s); shown as a string",
+                        name, type(exc).__name__, exc)
             param = {"in": "query", "name": wire_name(name, field), "required": field.required}
             param.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
         if is_file_field(field):
             param["in"] = "formData"
+        elif self.v2:  # Swagger 2.0 needs a type; a plain Field (or a List of them) has none
+            param.setdefault("type", "string")
+            if param["type"] == "array" and not param.get("items"):
+                param["items"] = {"type": "string"}
         return param
 
 

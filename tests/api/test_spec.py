@@ -22,8 +22,10 @@ PREDICTION_ORDER = ["count", "mode", "legacy", "ratio", "ids", "secret", "wire-n
 
 
 def registry(*names: str) -> Registry:
-    """``fake`` (module with schema and files), ``plain`` (class, no schema), ``twin`` (= fake)."""
-    objects = {"fake": spec_fake, "twin": spec_fake, "plain": spec_fake.Plain()}
+    """``fake`` (module with schema and files), ``plain`` (class, no schema), ``twin`` (= fake),
+    ``odd`` (a response schema apispec cannot convert)."""
+    objects = {"fake": spec_fake, "twin": spec_fake, "plain": spec_fake.Plain(),
+               "odd": spec_fake.Odd()}
     return Registry.of(*(ModelWrapper(n, objects[n], "tests.models.spec_fake") for n in names))
 
 
@@ -93,14 +95,15 @@ def test_predict_parameters_follow_the_arguments_in_order():
     assert [p["name"] for p in operation["parameters"]] == PREDICTION_ORDER
     params = params_by_name(operation)
     assert params["count"] == {"in": "query", "name": "count", "type": "integer",
-                               "required": True, "description": "how many"}
+                               "format": "int32", "required": True, "description": "how many"}
     assert params["mode"]["enum"] == ["fast", "slow"] and params["mode"]["default"] == "fast"
     assert params["legacy"] == {"in": "query", "name": "legacy", "type": "string",
                                 "required": False, "default": "a", "enum": ["a", "b"],
                                 "description": "old keywords"}
     assert (params["ratio"]["minimum"], params["ratio"]["maximum"]) == (0, 1)
     assert params["ids"]["type"] == "array" and params["ids"]["collectionFormat"] == "multi"
-    assert params["ids"]["items"] == {"type": "integer"} and params["ids"]["default"] == [1]
+    assert params["ids"]["items"] == {"type": "integer", "format": "int32"}
+    assert params["ids"]["default"] == [1]
     assert params["secret"]["format"] == "password" and params["secret"]["type"] == "string"
     assert params["wire-name"]["default"] == "w"
     assert params["pct"]["type"] == "integer" and params["pct"]["default"] == 3
@@ -123,6 +126,7 @@ def test_file_arguments_are_form_data():
 
 def test_values_json_cannot_hold_are_left_out():
     params = params_by_name(swagger()["paths"]["/v2/models/fake/predict/"]["post"])
+    assert params["odd"]["type"] == "string"  # a plain Field: Swagger 2.0 needs a type
     for name in ("odd", "nan", "later"):
         assert "default" not in params[name], name
     assert params["nan"]["type"] == "number"
@@ -147,7 +151,8 @@ def test_response_schema_is_model_prediction_response():
     definition = doc["definitions"]["ModelPredictionResponse"]
     assert definition["properties"]["label"] == {"type": "string",
                                                  "description": "the best class"}
-    assert definition["properties"]["scores"] == {"type": "array", "items": {"type": "number"}}
+    assert definition["properties"]["scores"] == {"type": "array",
+                                                  "items": {"type": "number", "format": "float"}}
     assert definition["properties"]["detail"] == {"$ref": "#/definitions/Detail"}
     assert definition["required"] == ["label"]
     assert doc["definitions"]["ModelPredictionResponse_fake"] == definition
@@ -175,6 +180,13 @@ def test_models_sharing_a_schema_are_described_without_warnings():
         "ModelPredictionResponse"]
 
 
+def test_a_schema_apispec_cannot_convert_is_an_object():
+    doc = swagger("odd", "plain")
+    assert doc["definitions"]["ModelPredictionResponse"] == {"type": "object"}
+    answer = doc["paths"]["/v2/models/odd/predict/"]["post"]["responses"]["200"]
+    assert answer["schema"] == {"$ref": "#/definitions/ModelPredictionResponse"}
+
+
 def test_base_path_prefixes_every_path():
     assert all(path.startswith("/x/") for path in swagger(base_path="/x")["paths"])
     assert all(path.startswith("/x/") for path in openapi(base_path="/x")["paths"])
@@ -193,7 +205,8 @@ def test_openapi_document_moves_files_into_a_multipart_body():
     assert [p["name"] for p in operation["parameters"]] == names
     params = params_by_name(operation)
     assert params["count"] == {"in": "query", "name": "count", "description": "how many",
-                               "schema": {"type": "integer"}, "required": True}
+                               "schema": {"type": "integer", "format": "int32"},
+                               "required": True}
     assert params["mode"]["schema"] == {"type": "string", "default": "fast",
                                         "enum": ["fast", "slow"]}
     assert params["ids"]["explode"] is True and params["ids"]["style"] == "form"

@@ -71,3 +71,13 @@ class Plain:
 
     def get_predict_args(self):
         return {"text": fields.Str(load_default="hi")}
+
+
+class BrokenOutput(marshmallow.Schema):
+    count = fields.Int(load_default="abc")  # apispec cannot serialise this default
+
+
+class Odd(Plain):
+    """A class-style module whose response schema apispec cannot describe."""
+
+    schema = BrokenOutput

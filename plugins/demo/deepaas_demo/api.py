@@ -65,7 +65,7 @@ def get_metadata() -> dict[str, Any]:
         "version": __version__,
         "author": "The deepaas authors",
         "license": "Apache-2.0",
-        "url": "https://github.com/ai4os/DEEPaaS",
+        "url": "https://example.org/deepaas-demo",
     }
 
 
