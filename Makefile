@@ -30,7 +30,7 @@ $(VENV5)/.test-deps: pyproject.toml plugins/demo/pyproject.toml tests/compat/com
 	touch $@
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check deepaas tests plugins bench
+	$(BIN)/ruff check deepaas tests plugins
 
 test-main: $(VENV)/.test-deps
 	$(BIN)/python -m pytest
