@@ -7,7 +7,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from deepaas.exceptions import DeepaasError, EndpointDisabled, JobNotFound, ModelNotFound
+from deepaas.exceptions import (
+    DeepaasError,
+    EndpointDisabled,
+    JobNotFound,
+    ModelNotFound,
+    ModuleHTTPError,
+    NotProvided,
+)
 from deepaas.model.outputs import dumps
 
 __all__ = ["error_middleware", "to_response"]
@@ -16,16 +23,27 @@ LOG = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# DEEPaaS 2.x answered these with aiohttp's plain text pages, and clients compare them.
+# DEEPaaS 2.x answered these with aiohttp's plain-text pages ("404: Not Found"), and clients
+# and test scripts compare them: keep those pages.
 _PLAIN = (JobNotFound, ModelNotFound, EndpointDisabled)
 
 
+def _reason(text: str) -> str:
+    """A status-line reason: one line, printable."""
+    return " ".join(text.split())[:200] or "Error"
+
+
 def to_response(error: DeepaasError) -> web.Response:
-    """The answer for a domain error: JSON with a message (or the DEEPaaS 2.x plain page)."""
+    """The answer for a domain error: JSON with a message, or the DEEPaaS 2.x plain page."""
     if isinstance(error, _PLAIN):
         reason = web.Response(status=error.status).reason
         return web.Response(status=error.status, text="%d: %s" % (error.status, reason))
-    return web.Response(status=error.status, text=dumps(error.body()),
+    if isinstance(error, NotProvided):  # 2.x: HTTPNotImplemented(reason=message)
+        reason = _reason(error.message)
+        return web.Response(status=error.status, reason=reason,
+                            text="%d: %s" % (error.status, reason))
+    reason = _reason(error.message) if isinstance(error, ModuleHTTPError) else None
+    return web.Response(status=error.status, reason=reason, text=dumps(error.body()),
                         content_type="application/json")
 
 

@@ -137,6 +137,7 @@ async def test_module_without_train_answers_501(make_client):
     client = await make_client("bare", "notimpl")
     resp = await client.post("/v2/models/bare/train/")
     assert resp.status == 501
+    assert await resp.text() == "501: Not implemented by underlying model (loaded 'bare')"
     resp = await client.post("/v2/models/notimpl/train/")
     job = await resp.json()
     assert resp.status == 200
