@@ -1,0 +1,87 @@
+"""Replay the compat cases against our app and compare with the reference's recorded answers.
+
+The answers of DEEPaaS 2.6.0 were recorded with ``record_reference.py`` serving the module in
+``tests/compat/compatmod`` (a module written only against the contract). Every answer must
+match, except the cases named "DIFFER intended" (a reference bug the contract tells us to fix,
+or our own page text); those are checked by the API tests instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from deepaas.api.app import create_app
+from deepaas.config import Settings
+from deepaas.model.loading import Registry, resolve
+from deepaas.model.wrapper import ModelWrapper
+from tests.compat.answers import covers, intended_difference, reduce
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[1]
+pytest.importorskip("compatmod", reason="make test installs tests/compat/compatmod")
+
+SUITES = {"compatmod": "compatmod.api", "compatcls": "compatmod.klass:Classy"}
+
+
+def _cases() -> list[Any]:
+    params = []
+    for name in SUITES:
+        cases = json.loads((HERE / ("cases_%s.json" % name)).read_text())
+        answers = json.loads((HERE / ("reference_%s.json" % name)).read_text())
+        for case in cases:
+            marks = [pytest.mark.skip("intended difference")] if intended_difference(case) else []
+            params.append(pytest.param(name, case, answers[case["name"]],
+                                       id="%s: %s" % (name, case["name"]), marks=marks))
+    return params
+
+
+def _request_kwargs(case: dict[str, Any]) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"params": [tuple(kv) for kv in case.get("query", [])],
+                              "headers": dict(case.get("headers", {})), "allow_redirects": False}
+    if case.get("files") or case.get("form"):
+        form = aiohttp.FormData()
+        for key, value in case.get("form", {}).items():
+            form.add_field(key, str(value))
+        for key, path in case.get("files", {}).items():
+            form.add_field(key, (ROOT / path).read_bytes(), filename=Path(path).name,
+                           content_type=mimetypes.guess_type(path)[0] or "application/octet-stream")
+        kwargs["data"] = form
+    elif "json" in case:
+        kwargs["data"] = json.dumps(case["json"])
+        kwargs["headers"]["Content-Type"] = "application/json"
+    return kwargs
+
+
+@pytest.mark.parametrize("model, case, reference", _cases())
+async def test_answer_matches_reference(aiohttp_client, tmp_path, model, case, reference):
+    settings = dataclasses.replace(Settings(), tmp_dir=str(tmp_path))
+    source = SUITES[model]
+    registry = Registry.of(ModelWrapper(model, resolve(source), source))
+    client = await aiohttp_client(create_app(settings, registry))
+    # the path may hold repeated slashes: send it as it is written
+    url = client.make_url("/").with_path(case["path"], encoded=True)
+    resp = await client.session.request(case.get("method", "GET"), url, **_request_kwargs(case))
+    ours = reduce(resp.status, resp.headers.get("Content-Type", ""), await resp.read())
+    assert covers(reference, ours), "reference %s\nours      %s" % (reference, ours)
+
+
+@pytest.mark.parametrize("model", list(SUITES))
+def test_spec_parameters_match_reference(model):
+    from deepaas.api.spec import swagger
+
+    source = SUITES[model]
+    ours = swagger(Settings(), Registry.of(ModelWrapper(model, resolve(source), source)))
+    ref = json.loads((HERE / ("reference_swagger_%s.json" % model)).read_text())
+    for path, operations in ref["paths"].items():
+        for method, op in operations.items():
+            mine = ours["paths"][path][method]
+            assert mine.get("parameters") == op.get("parameters"), (path, method)
+            assert mine.get("produces") == op.get("produces"), (path, method)
+            assert mine["tags"] == op["tags"] and mine["summary"] == op["summary"]
