@@ -31,8 +31,10 @@ def normalise(value: Any) -> Any:
 
 def reduce(status: int, content_type: str, raw: bytes) -> dict[str, Any]:
     media = content_type.split(";")[0].strip()
+    if media != "application/json":
+        return {"status": status, "type": media, "body": "<%d bytes>" % len(raw)}
     try:
-        body = normalise(json.loads(raw)) if media == "application/json" else "<%d bytes>" % len(raw)
+        body = normalise(json.loads(raw))
     except ValueError:
         body = "<invalid json>"
     return {"status": status, "type": media, "body": body}
@@ -45,7 +47,7 @@ def covers(ref: Any, ours: Any) -> bool:
                                               for k, v in ref.items())
     if isinstance(ref, list):
         return (isinstance(ours, list) and len(ref) == len(ours)
-                and all(covers(a, b) for a, b in zip(ref, ours)))
+                and all(covers(a, b) for a, b in zip(ref, ours, strict=True)))
     return bool(ref == ours)
 
 
