@@ -31,9 +31,10 @@ $(VENV5)/.test-deps: pyproject.toml plugins/demo/pyproject.toml tests/compat/com
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check deepaas tests plugins
+	$(BIN)/mypy deepaas
 
 test-main: $(VENV)/.test-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov=deepaas --cov-report=term:skip-covered --cov-fail-under=85
 
 test-webargs5: $(VENV5)/.test-deps
 	$(VENV5)/bin/python -c 'import webargs; assert webargs.__version__ == "5.5.3", webargs.__version__'

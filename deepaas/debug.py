@@ -76,8 +76,8 @@ class DebugCapture:
         if self._saved is not None:
             return
         self._saved = (sys.stdout, sys.stderr)
-        sys.stdout = _Tee(sys.stdout, self)  # type: ignore[assignment]
-        sys.stderr = _Tee(sys.stderr, self)  # type: ignore[assignment]
+        sys.stdout = _Tee(sys.stdout, self)
+        sys.stderr = _Tee(sys.stderr, self)
         logging.getLogger().addHandler(self._handler)
 
     def stop(self) -> None:

@@ -32,6 +32,8 @@ class DeepaasError(Exception):
 
     status = 500
     exit_code = 1
+    #: The module's traceback, shown in answers only when the server runs with ``--debug``.
+    traceback: str | None = None
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from deepaas.api.keys import SETTINGS
 from deepaas.exceptions import (
     DeepaasError,
     EndpointDisabled,
@@ -33,8 +34,11 @@ def _reason(text: str) -> str:
     return " ".join(text.split())[:200] or "Error"
 
 
-def to_response(error: DeepaasError) -> web.Response:
-    """The answer for a domain error: JSON with a message, or the DEEPaaS 2.x plain page."""
+def to_response(error: DeepaasError, debug: bool = False) -> web.Response:
+    """The answer for a domain error: JSON with a message, or the DEEPaaS 2.x plain page.
+
+    With ``debug`` (``deepaas-run --debug``) a module's traceback is added to the JSON.
+    """
     if isinstance(error, _PLAIN):
         reason = web.Response(status=error.status).reason
         return web.Response(status=error.status, text="%d: %s" % (error.status, reason))
@@ -42,8 +46,11 @@ def to_response(error: DeepaasError) -> web.Response:
         reason = _reason(error.message)
         return web.Response(status=error.status, reason=reason,
                             text="%d: %s" % (error.status, reason))
-    reason = _reason(error.message) if isinstance(error, ModuleHTTPError) else None
-    return web.Response(status=error.status, reason=reason, text=dumps(error.body()),
+    status_reason = _reason(error.message) if isinstance(error, ModuleHTTPError) else None
+    body = error.body()
+    if debug and error.traceback and isinstance(body, dict):
+        body = {**body, "traceback": error.traceback}
+    return web.Response(status=error.status, reason=status_reason, text=dumps(body),
                         content_type="application/json")
 
 
@@ -52,7 +59,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except DeepaasError as error:
-        return to_response(error)
+        return to_response(error, debug=request.app[SETTINGS].debug)
     except web.HTTPException:
         raise
     except Exception as exc:  # a bug of ours: answer JSON and keep serving

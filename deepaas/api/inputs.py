@@ -7,10 +7,11 @@ import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from multidict import MultiMapping
 
 from deepaas.config import Settings
 from deepaas.exceptions import BadRequest, PayloadTooLarge
@@ -44,9 +45,8 @@ class Inputs:
             self.cleanup()
 
 
-def _multi(pairs: Mapping[str, Any]) -> dict[str, list[Any]]:
-    getall = pairs.getall
-    return {key: list(getall(key)) for key in pairs.keys()}
+def _multi(pairs: MultiMapping[Any]) -> dict[str, list[Any]]:
+    return {key: list(pairs.getall(key)) for key in pairs.keys()}
 
 
 class _Limit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import inspect
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -29,14 +30,16 @@ __all__ = ["ModelWrapper", "UploadedFile", "ReturnedFile"]
 LOG = logging.getLogger(__name__)
 
 UploadedFile = collections.namedtuple(
-    "UploadedFile", ("name", "filename", "content_type", "original_filename"), defaults=(None,) * 4
+    "UploadedFile", ("name", "filename", "content_type", "original_filename"),
+    defaults=(None, None, None, None),
 )
 UploadedFile.__doc__ = """A file a client sent: ``filename`` is a readable path on disk holding
 its bytes (removed after the request), ``name`` the form field, ``original_filename`` the client's
 file name."""
 
 ReturnedFile = collections.namedtuple(
-    "ReturnedFile", ("name", "filename", "content_type", "original_filename"), defaults=(None,) * 4
+    "ReturnedFile", ("name", "filename", "content_type", "original_filename"),
+    defaults=(None, None, None, None),
 )
 ReturnedFile.__doc__ = """A file a module returns from predict: its bytes are read from
 ``filename`` and answered with the requested media type."""
@@ -113,8 +116,10 @@ class ModelWrapper:
         if status is not None:
             return ModuleHTTPError(status, str(getattr(exc, "reason", "")) or str(exc))
         LOG.error("model %r raised in %s", self.name, method, exc_info=exc)
-        return ModelError("Error in model '%s' %s: %s: %s"
-                          % (self.name, method, type(exc).__name__, exc))
+        error = ModelError("Error in model '%s' %s: %s: %s"
+                           % (self.name, method, type(exc).__name__, exc))
+        error.traceback = "".join(traceback.format_exception(exc))
+        return error
 
     def call(self, method: str, **kwargs: Any) -> Any:
         """Call a module method; every exception comes out as a :class:`DeepaasError`."""

@@ -179,6 +179,16 @@ async def test_module_exception_is_500_json(make_client):
     assert resp.status == 500
     body = await resp.json()
     assert "ValueError: asked to fail" in body["message"] and "basic" in body["message"]
+    assert "traceback" not in body
+
+
+async def test_debug_mode_adds_the_module_traceback(make_client):
+    client = await make_client("basic", debug=True)
+    resp = await client.post(URL, params={"n": "1", "ret": "value-error"})
+    body = await resp.json()
+    assert resp.status == 500
+    assert body["traceback"].startswith("Traceback")
+    assert "tests/models/basic.py" in body["traceback"]
 
 
 async def test_module_http_exception_keeps_status_and_reason(make_client):

@@ -34,7 +34,8 @@ def record(job: Job) -> dict[str, Any]:
     return out
 
 
-Handler = Callable[[web.Request, ModelWrapper], Awaitable[web.Response]]
+# Handlers take the request and, bound per route, the model (``model=``).
+Handler = Callable[..., Awaitable[web.Response]]
 
 
 def _enabled(handler: Handler) -> Handler:
