@@ -97,25 +97,18 @@ class Option:
         return self.convert is parse_bool
 
 
-def _positive(value: Any) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError("must be at least 1")
-    return number
+def _between(kind: Callable[[Any], Any], low: float, high: float | None = None
+             ) -> Callable[[Any], Any]:
+    """A converter to ``kind`` that refuses values outside ``[low, high]``."""
 
+    def convert(value: Any) -> Any:
+        number = kind(value)
+        if number < low or (high is not None and number > high):
+            raise ValueError("must be at least %s" % low if high is None
+                             else "must be between %s and %s" % (low, high))
+        return number
 
-def _non_negative(value: Any) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError("must be 0 or more")
-    return number
-
-
-def _port(value: Any) -> int:
-    number = int(value)
-    if not 0 <= number <= 65535:
-        raise ValueError("not a TCP port")
-    return number
+    return convert
 
 
 def _level(value: Any) -> str:
@@ -125,28 +118,21 @@ def _level(value: Any) -> str:
     return text
 
 
-def _grace(value: Any) -> float:
-    number = float(value)
-    if number < 0:
-        raise ValueError("must be 0 or more")
-    return number
-
-
 OPTIONS: tuple[Option, ...] = (
     Option("listen_ip", str, "Address to listen on."),
-    Option("listen_port", _port, "TCP port to listen on."),
+    Option("listen_port", _between(int, 0, 65535), "TCP port to listen on."),
     Option("base_path", _base_path, "Prefix for every route and link (e.g. /deepaas)."),
     Option("model_name", _names, "Serve only this model (repeatable; default: every installed "
            "model). DEEPAAS_V2_MODEL is read too.", repeat=True),
-    Option("workers", _positive, "Threads that run predictions concurrently.", short="-p"),
+    Option("workers", _between(int, 1), "Threads that run predictions concurrently.", short="-p"),
     Option("warm", parse_bool, "Call each module's warm() before accepting requests."),
     Option("train_endpoint", parse_bool, "Serve training (false: the routes answer 402)."),
     Option("predict_endpoint", parse_bool, "Serve predictions (false: the routes answer 402)."),
     Option("debug_endpoint", parse_bool, "Serve captured stdout, stderr and logs at /v2/debug/."),
     Option("doc_endpoint", parse_bool, "Serve the Swagger UI at /api."),
-    Option("client_max_size", _non_negative, "Largest request body in bytes (0: no limit)."),
-    Option("cancel_grace", _grace, "Seconds a cancelled training gets between SIGTERM and "
-           "SIGKILL."),
+    Option("client_max_size", _between(int, 0), "Largest request body in bytes (0: no limit)."),
+    Option("cancel_grace", _between(float, 0),
+           "Seconds a cancelled training gets between SIGTERM and SIGKILL."),
     Option("tmp_dir", str, "Where uploaded files are kept while a request or training uses "
            "them (default: the system temp dir)."),
     Option("debug", parse_bool, "Debug mode: verbose logs and tracebacks in error answers."),
