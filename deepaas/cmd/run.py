@@ -63,10 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     app = create_app(settings, registry, debug_capture=capture)
     text = banner(settings, registry)
-    # run_app handles SIGINT and SIGTERM: both stop the server cleanly (trainings included).
-    web.run_app(app, host=settings.listen_ip, port=settings.listen_port, loop=_new_loop(),
-                print=lambda _default: print(text, flush=True),
-                shutdown_timeout=settings.cancel_grace + 1)
+    try:
+        # run_app handles SIGINT and SIGTERM: both stop the server cleanly, trainings included.
+        web.run_app(app, host=settings.listen_ip, port=settings.listen_port, loop=_new_loop(),
+                    print=lambda _default: print(text, flush=True),
+                    shutdown_timeout=settings.cancel_grace + 1)
+    except DeepaasError as exc:  # e.g. a module's warm() failed: no half-ready server
+        print("deepaas-run: %s" % exc, file=sys.stderr)
+        return exc.exit_code
     return 0
 
 

@@ -126,3 +126,10 @@ def test_no_models_and_broken_named_model(tmp_path, monkeypatch, capsys):
     install(tmp_path / "b", monkeypatch, {"broken": "tests.models.broken"})
     assert run.main(["--model-name", "broken"]) == 1
     assert "broken on purpose" in capsys.readouterr().err
+
+
+def test_failing_warm_exits_with_the_model_named(tmp_path, monkeypatch, capsys):
+    install(tmp_path, monkeypatch, {"coldfail": "tests.models.coldfail"})
+    assert run.main(["--listen-port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "coldfail" in err and "weights not found" in err
