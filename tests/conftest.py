@@ -19,6 +19,7 @@ SOURCES = {
     "notimpl": "tests.models.notimpl",
     "asyncmod": "tests.models.asyncmod",
     "trainer": "tests.models.trainer",
+    "dictschema": "tests.models.dictschema",
 }
 
 

@@ -222,6 +222,16 @@ async def test_schema_validates_and_answers_as_is(make_client):
     assert "does not match its schema" in (await resp.json())["message"]
 
 
+async def test_schema_given_as_a_dict_of_fields(make_client):
+    client = await make_client("dictschema")
+    url = "/v2/models/dictschema/predict/"
+    resp = await client.post(url, json={"v": 4})
+    assert resp.status == 200 and await resp.json() == {"value": 4}
+    resp = await client.post(url, json={"v": "four"})
+    assert resp.status == 500
+    assert "value" in (await resp.json())["message"]
+
+
 async def test_warm_runs_once_before_requests(make_client):
     basic.STATE["warm_calls"] = 0
     client = await make_client("basic")
