@@ -67,6 +67,9 @@ class Settings:
     doc_endpoint: bool = True
     client_max_size: int = 0
     cancel_grace: float = 5.0
+    data_dir: str = "deepaas-data"
+    max_trainings: int = 0
+    trainings_per_model: int = 1
     tmp_dir: str = ""
     debug: bool = False
     log_level: str = "INFO"
@@ -133,6 +136,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("client_max_size", _between(int, 0), "Largest request body in bytes (0: no limit)."),
     Option("cancel_grace", _between(float, 0),
            "Seconds a cancelled training gets between SIGTERM and SIGKILL."),
+    Option("data_dir", str, "Where training records, logs and models' files are kept "
+           "(relative paths start at the working directory)."),
+    Option("max_trainings", _between(int, 0), "Trainings running at once on this server "
+           "(0: no server-wide bound); more wait in line."),
+    Option("trainings_per_model", _between(int, 1), "Trainings of one model running at once; "
+           "more wait in line."),
     Option("tmp_dir", str, "Where uploaded files are kept while a request or training uses "
            "them (default: the system temp dir)."),
     Option("debug", parse_bool, "Debug mode: verbose logs and tracebacks in error answers."),

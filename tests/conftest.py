@@ -28,15 +28,29 @@ def wrapper(name: str) -> ModelWrapper:
 
 
 @pytest.fixture
-def make_client(aiohttp_client: Any, tmp_path: Any) -> Any:
+def serve(aiohttp_client: Any, tmp_path: Any, tmp_path_factory: Any) -> Any:
+    """``await serve(registry, workers=2)`` -> a test client of the real app.
+
+    Uploads go to ``tmp_path`` and the data dir to a folder of its own, so tests can check
+    that nothing is left behind and never write into the working tree.
+    """
+
+    async def make(registry: Registry, **overrides: Any) -> Any:
+        capture = overrides.pop("debug_capture", None)
+        overrides.setdefault("tmp_dir", str(tmp_path))
+        overrides.setdefault("data_dir", str(tmp_path_factory.mktemp("data")))
+        overrides.setdefault("cancel_grace", 1.0)
+        settings = dataclasses.replace(Settings(), **overrides)
+        return await aiohttp_client(create_app(settings, registry, debug_capture=capture))
+
+    return make
+
+
+@pytest.fixture
+def make_client(serve: Any) -> Any:
     """``await make_client("basic", "klass", predict_endpoint=False)`` -> a test client."""
 
     async def make(*names: str, **overrides: Any) -> Any:
-        capture = overrides.pop("debug_capture", None)
-        overrides.setdefault("tmp_dir", str(tmp_path))
-        overrides.setdefault("cancel_grace", 1.0)
-        settings = dataclasses.replace(Settings(), **overrides)
-        registry = Registry.of(*(wrapper(n) for n in names or ("basic",)))
-        return await aiohttp_client(create_app(settings, registry, debug_capture=capture))
+        return await serve(Registry.of(*(wrapper(n) for n in names or ("basic",))), **overrides)
 
     return make

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
+from deepaas import ENV_DATA_DIR
 from deepaas.api import docs, spec
 from deepaas.api.errors import error_middleware
 from deepaas.api.keys import DEBUG_CAPTURE, EXECUTION, JOBS, REGISTRY, SETTINGS
 from deepaas.api.v2 import debug, models, predict, train, versions
 from deepaas.config import Settings
 from deepaas.debug import DebugCapture
-from deepaas.jobs.manager import JobManager
-from deepaas.jobs.store import MemoryStore
+from deepaas.jobs.manager import JobManager, Limits
+from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.model.loading import Registry
 from deepaas.workers.threads import ThreadExecution
 
@@ -25,15 +28,29 @@ LOG = logging.getLogger(__name__)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    """Warm every model before the server accepts requests; stop everything at the end."""
+    """Recover the job books and warm every model before the server accepts requests; stop
+    everything at the end."""
     execution = app[EXECUTION]
-    if app[SETTINGS].warm:
-        for model in app[REGISTRY].models.values():
-            LOG.info("warming model %s", model.name)
-            await execution.warm(model)
-    yield
-    await app[JOBS].close()
-    execution.close()
+    # Modules find the data dir here (deepaas.data_dir()), in the server and its trainings.
+    os.environ[ENV_DATA_DIR] = str(Path(app[SETTINGS].data_dir).resolve())
+    await app[JOBS].start()
+    try:
+        if app[SETTINGS].warm:
+            for model in app[REGISTRY].models.values():
+                LOG.info("warming model %s", model.name)
+                await execution.warm(model)
+        yield
+    finally:
+        await app[JOBS].close()
+        execution.close()
+
+
+def _job_manager(settings: Settings) -> JobManager:
+    data_dir = Path(settings.data_dir)
+    return JobManager(
+        SQLiteStore(data_dir / "jobs.sqlite3"), data_dir, warm=settings.warm,
+        cancel_grace=settings.cancel_grace, tmp_dir=settings.tmp_dir or None,
+        limits=Limits(total=settings.max_trainings, per_model=settings.trainings_per_model))
 
 
 def create_app(settings: Settings, registry: Registry,
@@ -47,8 +64,7 @@ def create_app(settings: Settings, registry: Registry,
     app[SETTINGS] = settings
     app[REGISTRY] = registry
     app[EXECUTION] = ThreadExecution(settings.workers)
-    app[JOBS] = JobManager(MemoryStore(), warm=settings.warm, cancel_grace=settings.cancel_grace,
-                           tmp_dir=settings.tmp_dir or None)
+    app[JOBS] = _job_manager(settings)
     if debug_capture is not None:
         app[DEBUG_CAPTURE] = debug_capture
     base = settings.base_path

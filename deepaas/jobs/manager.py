@@ -1,12 +1,18 @@
-"""The job manager: the one owner of training records and their processes."""
+"""The job manager: the one owner of training records, their queue and their processes."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import dataclasses
 import datetime
 import logging
 import os
+import shutil
+import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from deepaas.exceptions import JobNotFound, NotProvided
@@ -16,9 +22,13 @@ from deepaas.jobs.store import JobStore
 from deepaas.model.outputs import jsonable
 from deepaas.model.wrapper import ModelWrapper, UploadedFile
 
-__all__ = ["JobManager", "display_args"]
+__all__ = ["JobManager", "Limits", "display_args"]
 
 LOG = logging.getLogger(__name__)
+
+STOPPED_RUNNING = "the server stopped while this training was running"
+STOPPED_QUEUED = "the server stopped before this training started"
+_FLUSH_EVERY = 1.0  # seconds between writes of progress to the store
 
 
 def display_args(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -31,95 +41,260 @@ def display_args(kwargs: dict[str, Any]) -> dict[str, Any]:
     return jsonable(shown)
 
 
-class _Running:
-    """A training in flight: its process, the task watching it, the files it owns."""
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """How many trainings may run at once: on the server (0: no bound) and per model."""
 
-    def __init__(self, proc: process.TrainingProcess, files: list[str]) -> None:
-        self.proc = proc
-        self.files = files
-        self.cancelled = False
+    total: int = 0
+    per_model: int = 1
+
+
+class _Active:
+    """A queued or running training: the live record and what only the manager holds."""
+
+    def __init__(self, job: Job, model: ModelWrapper, kwargs: dict[str, Any]) -> None:
+        self.job = job
+        self.model = model
+        self.kwargs = kwargs
+        self.proc: process.TrainingProcess | None = None
         self.task: asyncio.Task[None] | None = None
+        self.cancelled = False  # by a client: ends as "cancelled"
+        self.stopped = False  # by the server's shutdown: ends as "error"
+        self.flushed = 0  # metrics points already in the store
+        self.done = asyncio.Event()
 
 
 class JobManager:
-    """Submit, get, list and cancel trainings; each runs in its own process group."""
+    """Submit, queue, run, watch, list and cancel trainings; records survive restarts.
 
-    def __init__(self, store: JobStore, warm: bool = True, cancel_grace: float = 5.0,
+    Each training runs in its own process group with its output in a per-job log file
+    (``DATA_DIR/jobs/UUID/log.txt``); uploads it was given live in ``DATA_DIR/jobs/UUID/uploads``
+    until it ends.
+    """
+
+    def __init__(self, store: JobStore, data_dir: Path, *, warm: bool = True,
+                 cancel_grace: float = 5.0, limits: Limits = Limits(),
                  tmp_dir: str | None = None) -> None:
         self._store = store
-        self._tmp_dir = tmp_dir
+        self._data_dir = data_dir
         self._warm = warm
         self._grace = cancel_grace
-        self._running: dict[str, _Running] = {}
+        self._limits = limits
+        self._tmp_dir = tmp_dir
+        self._active: dict[str, _Active] = {}
+        self._queue: collections.deque[str] = collections.deque()
 
-    async def submit(self, model: ModelWrapper, kwargs: dict[str, Any],
-                     files: Iterable[str] = ()) -> Job:
-        """Start ``model.train(**kwargs)``; the job owns ``files`` and removes them at the end."""
-        if not model.provides("train") or model.source is None:
-            raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
-        job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs),
-                  date=datetime.datetime.now())
-        proc = await process.start(model.name, model.source, kwargs, self._warm, self._tmp_dir)
-        job.pid = proc.pid
-        await self._store.put(job)
-        running = _Running(proc, list(files))
-        self._running[job.uuid] = running
-        running.task = asyncio.create_task(self._watch(job, running), name="train-" + job.uuid)
-        LOG.info("training %s of %s started (pid %d)", job.uuid, model.name, proc.pid)
-        return job
+    # --- life cycle ------------------------------------------------------------------------
 
-    async def _watch(self, job: Job, running: _Running) -> None:
-        try:
-            outcome = await running.proc.wait()
-        finally:
-            self._running.pop(job.uuid, None)
-            _remove(running.files)
-        job.finish_date = datetime.datetime.now()
-        if running.cancelled:
-            job.status = JobStatus.CANCELLED
-        elif outcome.ok:
-            job.status, job.output = JobStatus.DONE, outcome.output
-        else:
-            job.status, job.message = JobStatus.ERROR, outcome.message
-        await self._store.put(job)
-        LOG.info("training %s of %s ended: %s", job.uuid, job.model, job.status.value)
+    async def start(self) -> None:
+        """Open the store and close the books on trainings a previous server left unfinished."""
+        await self._store.open()
+        interrupted = await self._store.unfinished()
+        process.kill_leftovers(job.uuid for job in interrupted)
+        for job in interrupted:
+            running = job.status is JobStatus.RUNNING
+            await self._finish(job, JobStatus.ERROR,
+                               message=STOPPED_RUNNING if running else STOPPED_QUEUED)
+            self._remove_uploads(job.uuid)
+        if interrupted:
+            LOG.warning("%d training(s) were interrupted by the last stop", len(interrupted))
+
+    async def close(self) -> None:
+        """Stop every training (server shutdown): none outlives the server, all are recorded."""
+        for uuid in list(self._queue):
+            await self._drop_queued(self._active[uuid], JobStatus.ERROR, STOPPED_QUEUED)
+        running = list(self._active.values())
+        await asyncio.gather(*(self._stop(a, cancelled=False) for a in running),
+                             return_exceptions=True)
+        await self._store.close()
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def job_dir(self, uuid: str) -> Path:
+        return self._data_dir / "jobs" / uuid
+
+    def log_path(self, uuid: str) -> Path:
+        return self.job_dir(uuid) / "log.txt"
+
+    def is_active(self, uuid: str) -> bool:
+        return uuid in self._active
+
+    def position(self, uuid: str) -> int | None:
+        """1-based place in line among the model's waiting trainings; None once started."""
+        active = self._active.get(uuid)
+        if active is None or active.job.status is not JobStatus.QUEUED:
+            return None
+        same_model = [u for u in self._queue if self._active[u].job.model == active.job.model]
+        return same_model.index(uuid) + 1
 
     async def get(self, model: str, uuid: str) -> Job:
-        job = await self._store.get(uuid)
+        active = self._active.get(uuid)
+        job = active.job if active is not None else await self._store.get(uuid)
         if job is None or job.model != model:
             raise JobNotFound("no training %s for model %s" % (uuid, model))
         return job
 
-    async def list(self, model: str) -> list[Job]:
-        return await self._store.list(model)
+    async def find(self, model: str, statuses: tuple[JobStatus, ...] = (),
+                   limit: int | None = None, offset: int = 0) -> list[Job]:
+        jobs = await self._store.find(model, statuses, limit, offset)
+        # Running jobs' latest progress lives in memory between flushes.
+        return [self._active[j.uuid].job if j.uuid in self._active else j for j in jobs]
+
+    # --- commands --------------------------------------------------------------------------
+
+    async def submit(self, model: ModelWrapper, kwargs: dict[str, Any],
+                     files: Iterable[str] = ()) -> Job:
+        """Queue ``model.train(**kwargs)``; it starts as soon as the limits allow.
+
+        The job takes ownership of ``files`` (uploads) and removes them when it ends.
+        """
+        if not model.provides("train") or model.source is None:
+            raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
+        job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs),
+                  date=datetime.datetime.now())
+        self.job_dir(job.uuid).mkdir(parents=True, exist_ok=True)
+        self.log_path(job.uuid).touch()
+        kwargs = self._adopt_uploads(job.uuid, kwargs, set(files))
+        await self._store.put(job)
+        self._active[job.uuid] = _Active(job, model, kwargs)
+        self._queue.append(job.uuid)
+        self._schedule()
+        return job
 
     async def cancel(self, model: str, uuid: str) -> Job:
-        """Stop a running training and its whole process group; answer the final record."""
+        """Cancel a queued or running training (its whole process group); answer the record."""
         await self.get(model, uuid)  # 404 for an unknown job, before anything happens
-        running = self._running.get(uuid)
-        if running is not None:
-            running.cancelled = True
-            await running.proc.terminate(self._grace)
-            if running.task is not None:
-                await asyncio.shield(running.task)
+        active = self._active.get(uuid)
+        if active is not None:
+            if active.job.status is JobStatus.QUEUED:
+                await self._drop_queued(active, JobStatus.CANCELLED, None)
+            else:
+                await self._stop(active, cancelled=True)
         return await self.get(model, uuid)
 
-    async def close(self) -> None:
-        """Stop every running training (server shutdown): no process outlives the server."""
-        running = list(self._running.items())
-        for _, item in running:
-            item.cancelled = True
-        await asyncio.gather(*(item.proc.terminate(self._grace) for _, item in running),
-                             return_exceptions=True)
-        await asyncio.gather(*(item.task for _, item in running if item.task),
-                             return_exceptions=True)
+    # --- internals -------------------------------------------------------------------------
 
+    def _adopt_uploads(self, uuid: str, kwargs: dict[str, Any], files: set[str]) -> dict[str, Any]:
+        """Move uploaded files into the job's folder, so that they live as long as it does."""
+        uploads = self.job_dir(uuid) / "uploads"
+        adopted = dict(kwargs)
+        for key, value in kwargs.items():
+            if isinstance(value, UploadedFile) and value.filename in files:
+                uploads.mkdir(exist_ok=True)
+                target = uploads / ("%s-%s" % (key, Path(value.filename).name))
+                shutil.move(value.filename, target)
+                adopted[key] = value._replace(filename=str(target))
+        for leftover in files - {str(v.filename) for v in kwargs.values()
+                                 if isinstance(v, UploadedFile)}:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+        return adopted
 
-def _remove(paths: Iterable[str]) -> None:
-    for path in paths:
+    def _remove_uploads(self, uuid: str) -> None:
+        shutil.rmtree(self.job_dir(uuid) / "uploads", ignore_errors=True)
+
+    def _can_start(self, model: str) -> bool:
+        running = [a for a in self._active.values() if a.job.status is JobStatus.RUNNING]
+        if self._limits.total and len(running) >= self._limits.total:
+            return False
+        return sum(a.job.model == model for a in running) < self._limits.per_model
+
+    def _schedule(self) -> None:
+        """Start every waiting training the limits allow, oldest first."""
+        for uuid in list(self._queue):
+            active = self._active[uuid]
+            if self._can_start(active.job.model):
+                self._queue.remove(uuid)
+                active.job.status = JobStatus.RUNNING  # counts against the limits at once
+                active.task = asyncio.create_task(self._run(active), name="train-" + uuid)
+
+    async def _run(self, active: _Active) -> None:
+        job = active.job
         try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            LOG.warning("could not remove %s: %s", path, exc)
+            active.proc = await process.start(process.Launch(
+                job_id=job.uuid, name=job.model, source=active.model.source or "",
+                kwargs=active.kwargs, warm=self._warm, log_path=self.log_path(job.uuid),
+                data_dir=self._data_dir, tmp_dir=self._tmp_dir))
+        except Exception as exc:
+            LOG.exception("training %s of %s could not start", job.uuid, job.model)
+            await self._end(active, process.Outcome(False, message="could not start: %s" % exc))
+            return
+        job.pid, job.start_date = active.proc.pid, datetime.datetime.now()
+        if active.cancelled or active.stopped:  # asked to stop while it was starting
+            await active.proc.terminate(self._grace)
+        await self._store.put(job)
+        LOG.info("training %s of %s started (pid %d)", job.uuid, job.model, job.pid)
+        watcher = asyncio.create_task(self._watch_progress(active))
+        outcome = await active.proc.wait()
+        await watcher
+        await self._end(active, outcome)
+
+    async def _watch_progress(self, active: _Active) -> None:
+        assert active.proc is not None
+        last_flush = time.monotonic()
+        async for report in active.proc.reports():
+            _apply_report(active.job, report)
+            if time.monotonic() - last_flush >= _FLUSH_EVERY:
+                await self._flush(active)
+                last_flush = time.monotonic()
+
+    async def _flush(self, active: _Active) -> None:
+        new = active.job.metrics[active.flushed:]
+        if new:
+            await self._store.add_metrics(active.job.uuid, new)
+            active.flushed += len(new)
+        await self._store.put(active.job)
+
+    async def _end(self, active: _Active, outcome: process.Outcome) -> None:
+        job = active.job
+        self._active.pop(job.uuid, None)
+        self._remove_uploads(job.uuid)
+        await self._flush(active)
+        if active.cancelled:
+            await self._finish(job, JobStatus.CANCELLED)
+        elif active.stopped:
+            await self._finish(job, JobStatus.ERROR, message=STOPPED_RUNNING)
+        elif outcome.ok:
+            await self._finish(job, JobStatus.DONE, output=outcome.output)
+        else:
+            await self._finish(job, JobStatus.ERROR, message=outcome.message)
+        LOG.info("training %s of %s ended: %s", job.uuid, job.model, job.status.value)
+        active.done.set()
+        self._schedule()
+
+    async def _finish(self, job: Job, status: JobStatus, output: Any = None,
+                      message: str | None = None) -> None:
+        job.status, job.output, job.message = status, output, message
+        job.finish_date = datetime.datetime.now()
+        await self._store.put(job)
+
+    async def _drop_queued(self, active: _Active, status: JobStatus, message: str | None) -> None:
+        self._queue.remove(active.job.uuid)
+        self._active.pop(active.job.uuid, None)
+        self._remove_uploads(active.job.uuid)
+        await self._finish(active.job, status, message=message)
+        active.done.set()
+
+    async def _stop(self, active: _Active, cancelled: bool) -> None:
+        """Terminate a running training and wait until it is recorded as ended."""
+        active.cancelled, active.stopped = cancelled, not cancelled
+        if active.proc is not None:
+            await active.proc.terminate(self._grace)
+        if active.task is not None:
+            await asyncio.shield(active.task)
+        else:
+            await active.done.wait()
+
+
+def _apply_report(job: Job, report: dict[str, Any]) -> None:
+    """Fold one progress report into the record: latest values and the series."""
+    raw = report.get("metrics")
+    metrics: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    when = datetime.datetime.fromtimestamp(float(report.get("time") or time.time()))
+    step, total = report.get("step"), report.get("total")
+    point: dict[str, Any] = {"step": step, "time": when.isoformat(sep=" "), **metrics}
+    job.metrics.append(point)
+    progress = {"step": step, "total": total, **metrics, "time": point["time"]}
+    if isinstance(step, (int, float)) and isinstance(total, (int, float)) and total > 0:
+        progress["fraction"] = round(min(max(step / total, 0.0), 1.0), 4)
+    job.progress = progress

@@ -12,15 +12,25 @@ __all__ = ["JobStatus", "Job", "new_job_id"]
 
 
 class JobStatus(str, enum.Enum):
-    """Where a training is in its life; the wire values are those of DEEPaaS 2.x."""
+    """Where a training is in its life.
 
+    ``queued`` is ours: DEEPaaS 2.x clients poll while the wire status is ``running``, so a
+    queued job is shown to them as ``running`` with ``"queued": true`` and its position.
+    """
+
+    QUEUED = "queued"
     RUNNING = "running"
     DONE = "done"
     ERROR = "error"
     CANCELLED = "cancelled"
 
     def is_terminal(self) -> bool:
-        return self is not JobStatus.RUNNING
+        return self in (JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED)
+
+    @property
+    def wire(self) -> str:
+        """The status DEEPaaS 2.x clients understand."""
+        return JobStatus.RUNNING.value if self is JobStatus.QUEUED else self.value
 
 
 def new_job_id() -> str:
@@ -29,17 +39,24 @@ def new_job_id() -> str:
 
 @dataclasses.dataclass
 class Job:
-    """One training: what was asked, when, and how it ended."""
+    """One training: what was asked, when, how far it got and how it ended.
+
+    ``progress`` holds the latest report (step, total, fraction, metric values, time);
+    ``metrics`` the whole series of reports, oldest first.
+    """
 
     uuid: str
     model: str
     args: dict[str, Any]
     date: datetime.datetime
-    status: JobStatus = JobStatus.RUNNING
+    status: JobStatus = JobStatus.QUEUED
+    start_date: datetime.datetime | None = None
     finish_date: datetime.datetime | None = None
     output: Any = None
     message: str | None = None
     pid: int | None = None
+    progress: dict[str, Any] | None = None
+    metrics: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def duration(self) -> datetime.timedelta | None:

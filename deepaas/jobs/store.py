@@ -1,35 +1,37 @@
-"""Where job records live. In memory for now; the interface is what the manager relies on."""
+"""Where job records live: the interface the manager relies on."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
-from deepaas.jobs.records import Job
+from deepaas.jobs.records import Job, JobStatus
 
-__all__ = ["JobStore", "MemoryStore"]
+__all__ = ["JobStore"]
 
 
 class JobStore(Protocol):
-    """Storage of job records, keyed by uuid, listed in submission order."""
+    """Storage of job records, keyed by uuid, listed in submission order.
 
-    async def put(self, job: Job) -> None: ...
+    Every call is one transaction. A server database (PostgreSQL) can implement the same
+    methods without touching the manager or the handlers.
+    """
 
-    async def get(self, uuid: str) -> Job | None: ...
+    async def open(self) -> None: ...
 
-    async def list(self, model: str) -> list[Job]: ...
-
-
-class MemoryStore:
-    """Records in a dict: lost on restart."""
-
-    def __init__(self) -> None:
-        self._jobs: dict[str, Job] = {}
+    async def close(self) -> None: ...
 
     async def put(self, job: Job) -> None:
-        self._jobs[job.uuid] = job
+        """Insert or update the record (not its metrics series)."""
+
+    async def add_metrics(self, uuid: str, points: list[dict[str, Any]]) -> None:
+        """Append points to the job's metrics series."""
 
     async def get(self, uuid: str) -> Job | None:
-        return self._jobs.get(uuid)
+        """The record with its full metrics series."""
 
-    async def list(self, model: str) -> list[Job]:
-        return [job for job in self._jobs.values() if job.model == model]
+    async def find(self, model: str, statuses: tuple[JobStatus, ...] = (),
+                   limit: int | None = None, offset: int = 0) -> list[Job]:
+        """Records of a model, oldest first, without their metrics series."""
+
+    async def unfinished(self) -> list[Job]:
+        """Records still queued or running (after a crash: the jobs it interrupted)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import warnings
@@ -11,7 +10,6 @@ from typing import Any
 import pytest
 
 from deepaas.api import docs, spec
-from deepaas.api.app import create_app
 from deepaas.config import Settings
 from deepaas.model.loading import Registry
 from deepaas.model.wrapper import ModelWrapper
@@ -42,10 +40,9 @@ def params_by_name(operation: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def make_client(aiohttp_client: Any, tmp_path: Any) -> Any:
+def make_client(serve: Any) -> Any:
     async def make(*names: str, **overrides: Any) -> Any:
-        settings = dataclasses.replace(Settings(), tmp_dir=str(tmp_path), **overrides)
-        return await aiohttp_client(create_app(settings, registry(*(names or ("fake",)))))
+        return await serve(registry(*(names or ("fake",))), **overrides)
 
     return make
 

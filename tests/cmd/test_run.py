@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -31,11 +30,10 @@ def _get(url: str) -> tuple[int, bytes]:
         return resp.status, resp.read()
 
 
-def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def _start(data_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    proc = subprocess.Popen([str(BIN), "--listen-port", str(port), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})})
+    proc = subprocess.Popen([str(BIN), "--listen-port", str(port), "--data-dir", str(data_dir),
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = "http://127.0.0.1:%d" % port
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -60,8 +58,8 @@ pytestmark = pytest.mark.skipif(not BIN.exists(), reason="deepaas-run is not ins
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_serves_and_stops_cleanly_on_signal(sig):
-    proc, base = _start("--model-name", "compatmod")
+def test_serves_and_stops_cleanly_on_signal(sig, tmp_path):
+    proc, base = _start(tmp_path, "--model-name", "compatmod")
     try:
         status, body = _get(base + "/v2/models/")
         assert status == 200
@@ -75,7 +73,7 @@ def test_serves_and_stops_cleanly_on_signal(sig):
 
 
 def test_sigterm_stops_running_trainings(tmp_path):
-    proc, base = _start("--model-name", "compatmod", "--cancel-grace", "1")
+    proc, base = _start(tmp_path, "--model-name", "compatmod", "--cancel-grace", "1")
     try:
         req = urllib.request.Request(base + "/v2/models/compatmod/train/?sleep=60", method="POST")
         with urllib.request.urlopen(req, timeout=10) as resp:
@@ -121,15 +119,15 @@ def test_bad_flag_value_exits_2():
 
 def test_no_models_and_broken_named_model(tmp_path, monkeypatch, capsys):
     install(tmp_path, monkeypatch, {})
-    assert run.main([]) == 1
+    assert run.main(["--data-dir", str(tmp_path / "data")]) == 1
     assert 'entry-points."deepaas.v2.model"' in capsys.readouterr().err
     install(tmp_path / "b", monkeypatch, {"broken": "tests.models.broken"})
-    assert run.main(["--model-name", "broken"]) == 1
+    assert run.main(["--model-name", "broken", "--data-dir", str(tmp_path / "data")]) == 1
     assert "broken on purpose" in capsys.readouterr().err
 
 
 def test_failing_warm_exits_with_the_model_named(tmp_path, monkeypatch, capsys):
     install(tmp_path, monkeypatch, {"coldfail": "tests.models.coldfail"})
-    assert run.main(["--listen-port", "0"]) == 1
+    assert run.main(["--listen-port", "0", "--data-dir", str(tmp_path / "data")]) == 1
     err = capsys.readouterr().err
     assert "coldfail" in err and "weights not found" in err

@@ -8,7 +8,6 @@ or our own page text); those are checked by the API tests instead.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import mimetypes
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from deepaas.api.app import create_app
 from deepaas.config import Settings
 from deepaas.model.loading import Registry, resolve
 from deepaas.model.wrapper import ModelWrapper
@@ -60,11 +58,9 @@ def _request_kwargs(case: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("model, case, reference", _cases())
-async def test_answer_matches_reference(aiohttp_client, tmp_path, model, case, reference):
-    settings = dataclasses.replace(Settings(), tmp_dir=str(tmp_path))
+async def test_answer_matches_reference(serve, model, case, reference):
     source = SUITES[model]
-    registry = Registry.of(ModelWrapper(model, resolve(source), source))
-    client = await aiohttp_client(create_app(settings, registry))
+    client = await serve(Registry.of(ModelWrapper(model, resolve(source), source)))
     # the path may hold repeated slashes: send it as it is written
     url = client.make_url("/").with_path(case["path"], encoded=True)
     resp = await client.session.request(case.get("method", "GET"), url, **_request_kwargs(case))

@@ -6,7 +6,6 @@ Needs ``pip install -e plugins/demo`` (the plugin is its own distribution); skip
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import struct
 import time
@@ -18,7 +17,6 @@ import pytest
 api = pytest.importorskip("deepaas_demo.api")
 png = pytest.importorskip("deepaas_demo.png")
 
-from deepaas.config import Settings  # noqa: E402
 from deepaas.exceptions import InvalidInput  # noqa: E402
 from deepaas.model import args as margs  # noqa: E402
 from deepaas.model.loading import Registry, discover  # noqa: E402
@@ -221,12 +219,8 @@ def test_default_training_is_quick(model):
 # --- over HTTP ----------------------------------------------------------------------------------
 
 @pytest.fixture
-async def client(aiohttp_client, tmp_path, warmed):
-    from deepaas.api.app import create_app  # the HTTP edge only where it is needed
-
-    settings = dataclasses.replace(Settings(), tmp_dir=str(tmp_path))
-    registry = Registry.of(ModelWrapper("demo", warmed, SOURCE))
-    return await aiohttp_client(create_app(settings, registry))
+async def client(serve, warmed):
+    return await serve(Registry.of(ModelWrapper("demo", warmed, SOURCE)))
 
 
 async def test_http_predict_json_png_and_upload(client):

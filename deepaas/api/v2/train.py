@@ -1,4 +1,4 @@
-"""``/v2/models/NAME/train/``: start, list, get and cancel trainings."""
+"""``/v2/models/NAME/train/``: start, list, get, cancel trainings and read their logs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from aiohttp import web
 from deepaas.api.inputs import read_inputs
 from deepaas.api.keys import JOBS, REGISTRY, SETTINGS
 from deepaas.api.render import json_response
-from deepaas.exceptions import EndpointDisabled
+from deepaas.exceptions import EndpointDisabled, InvalidInput
+from deepaas.jobs.logs import follow
+from deepaas.jobs.manager import JobManager
 from deepaas.jobs.records import Job, JobStatus
 from deepaas.model.wrapper import ModelWrapper
 
@@ -20,10 +22,11 @@ __all__ = ["setup_routes", "record"]
 _DATE = "%Y-%m-%d %H:%M:%S.%f"
 
 
-def record(job: Job) -> dict[str, Any]:
-    """The DEEPaaS 2.x training record: date, args, uuid, status (+ result or message)."""
+def record(job: Job, jobs: JobManager, with_metrics: bool = False) -> dict[str, Any]:
+    """The DEEPaaS 2.x training record (date, args, uuid, status, result or message) plus
+    what deepaas adds: queue position, progress and, for one job, its metrics series."""
     out: dict[str, Any] = {"date": job.date.strftime(_DATE), "args": job.args, "uuid": job.uuid,
-                           "status": job.status.value}
+                           "status": job.status.wire}
     if job.status is JobStatus.DONE and job.finish_date is not None:
         out["result"] = {"output": job.output, "finish_date": job.finish_date.strftime(_DATE),
                          "duration": str(job.duration)}
@@ -31,16 +34,49 @@ def record(job: Job) -> dict[str, Any]:
         out["message"] = job.message or ""
     elif job.finish_date is not None:
         out["finish_date"] = job.finish_date.strftime(_DATE)
+    if job.status is JobStatus.QUEUED:
+        out["queued"], out["position"] = True, jobs.position(job.uuid)
+    if job.progress is not None:
+        out["progress"] = job.progress
+    if with_metrics:
+        out["metrics"] = job.metrics
     return out
 
 
-# Handlers take the request and, bound per route, the model (``model=``).
-Handler = Callable[..., Awaitable[web.Response]]
+def _list_filters(query: Any) -> tuple[tuple[JobStatus, ...], int | None, int]:
+    """``?status=`` (repeatable or comma-separated), ``?limit=``, ``?offset=``; 422 if wrong."""
+    errors: dict[str, list[str]] = {}
+    statuses: list[JobStatus] = []
+    for text in ",".join(query.getall("status", [])).split(","):
+        if not text.strip():
+            continue
+        try:
+            status = JobStatus(text.strip())
+        except ValueError:
+            errors["status"] = ["Must be one of: %s." % ", ".join(s.value for s in JobStatus)]
+            continue
+        # Queued trainings show as "running" to 2.x clients, so they filter as running too.
+        statuses += [status, JobStatus.QUEUED] if status is JobStatus.RUNNING else [status]
+    numbers = {}
+    for name, default in (("limit", None), ("offset", 0)):
+        raw = query.get(name)
+        if raw is None:
+            numbers[name] = default
+        elif raw.isdigit():
+            numbers[name] = int(raw)
+        else:
+            errors[name] = ["Must be a whole number, 0 or more."]
+    if errors:
+        raise InvalidInput(errors)
+    return tuple(dict.fromkeys(statuses)), numbers["limit"], numbers["offset"] or 0
+
+
+Handler = Callable[..., Awaitable[web.StreamResponse]]
 
 
 def _enabled(handler: Handler) -> Handler:
     @functools.wraps(handler)
-    async def wrapped(request: web.Request, model: ModelWrapper) -> web.Response:
+    async def wrapped(request: web.Request, model: ModelWrapper) -> web.StreamResponse:
         if not request.app[SETTINGS].train_endpoint:
             raise EndpointDisabled("training is disabled on this server")
         return await handler(request, model)
@@ -50,29 +86,55 @@ def _enabled(handler: Handler) -> Handler:
 @_enabled
 async def start(request: web.Request, model: ModelWrapper) -> web.Response:
     inputs = await read_inputs(request, model.train_args, request.app[SETTINGS])
+    jobs = request.app[JOBS]
     try:
-        job = await request.app[JOBS].submit(model, inputs.kwargs, inputs.files)
+        job = await jobs.submit(model, inputs.kwargs, inputs.files)
     except BaseException:
         inputs.cleanup()
         raise
-    return json_response(record(job))
+    return json_response(record(job, jobs))
 
 
 @_enabled
 async def list_jobs(request: web.Request, model: ModelWrapper) -> web.Response:
-    return json_response([record(job) for job in await request.app[JOBS].list(model.name)])
+    jobs = request.app[JOBS]
+    statuses, limit, offset = _list_filters(request.query)
+    found = await jobs.find(model.name, statuses, limit, offset)
+    return json_response([record(job, jobs) for job in found])
 
 
 @_enabled
 async def get_job(request: web.Request, model: ModelWrapper) -> web.Response:
-    job = await request.app[JOBS].get(model.name, request.match_info["uuid"])
-    return json_response(record(job))
+    jobs = request.app[JOBS]
+    job = await jobs.get(model.name, request.match_info["uuid"])
+    return json_response(record(job, jobs, with_metrics=True))
 
 
 @_enabled
 async def cancel_job(request: web.Request, model: ModelWrapper) -> web.Response:
-    job = await request.app[JOBS].cancel(model.name, request.match_info["uuid"])
-    return json_response(record(job))
+    jobs = request.app[JOBS]
+    job = await jobs.cancel(model.name, request.match_info["uuid"])
+    return json_response(record(job, jobs, with_metrics=True))
+
+
+@_enabled
+async def get_logs(request: web.Request, model: ModelWrapper) -> web.StreamResponse:
+    """The training's stdout and stderr as text; ``?follow=true`` streams until it ends."""
+    jobs = request.app[JOBS]
+    job = await jobs.get(model.name, request.match_info["uuid"])
+    path = jobs.log_path(job.uuid)
+    if not path.exists():
+        return web.Response(text="", content_type="text/plain")
+    if request.query.get("follow", "").lower() not in ("1", "true", "yes"):
+        return web.FileResponse(path, headers={"Content-Type": "text/plain; charset=utf-8"})
+    response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8",
+                                           "Cache-Control": "no-cache"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    async for chunk in follow(path, lambda: not jobs.is_active(job.uuid)):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
 
 
 def setup_routes(app: web.Application, base: str) -> None:
@@ -83,3 +145,4 @@ def setup_routes(app: web.Application, base: str) -> None:
         app.router.add_get(path, bind(list_jobs, model=model), allow_head=False)
         app.router.add_get(path + "{uuid}", bind(get_job, model=model), allow_head=False)
         app.router.add_delete(path + "{uuid}", bind(cancel_job, model=model))
+        app.router.add_get(path + "{uuid}/logs", bind(get_logs, model=model), allow_head=False)
