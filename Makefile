@@ -7,7 +7,7 @@ VENV5 := .venv-webargs5
 PIP_FLAGS := --quiet --disable-pip-version-check
 PORT ?= 5000
 
-.PHONY: run test test-main test-webargs5 lint venv clean
+.PHONY: run test test-main test-webargs5 lint venv clean bench
 
 $(BIN)/deepaas-run: pyproject.toml plugins/demo/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ $(VENV5)/.test-deps: pyproject.toml plugins/demo/pyproject.toml tests/compat/com
 	touch $@
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check deepaas tests plugins
+	$(BIN)/ruff check deepaas tests plugins bench
 	$(BIN)/mypy deepaas
 
 test-main: $(VENV)/.test-deps
@@ -41,6 +41,10 @@ test-webargs5: $(VENV5)/.test-deps
 	$(VENV5)/bin/python -m pytest -q
 
 test: lint test-main test-webargs5
+
+# Benchmarks print ratios and timings measured in one run; results go in the README.
+bench: venv
+	$(BIN)/python bench/jobs_bench.py
 
 clean:
 	rm -rf $(VENV) $(VENV5) *.egg-info plugins/*/*.egg-info tests/compat/*/*.egg-info

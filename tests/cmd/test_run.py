@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from deepaas.cmd import run
+from tests.api.test_train import _alive
 from tests.model.test_loading import install
 
 BIN = Path(sys.executable).with_name("deepaas-run")
@@ -84,8 +85,7 @@ def test_sigterm_stops_running_trainings(tmp_path):
         code, _ = _stop(proc, signal.SIGTERM)
     assert code == 0
     time.sleep(0.2)
-    assert not [pid for pid in children if Path("/proc/%d" % pid).exists()
-                and "Z" not in Path("/proc/%d/stat" % pid).read_text().split(")")[-1][:3]]
+    assert not any(_alive(pid) for pid in children)
 
 
 def _children(pid: int) -> list[int]:
@@ -131,3 +131,50 @@ def test_failing_warm_exits_with_the_model_named(tmp_path, monkeypatch, capsys):
     assert run.main(["--listen-port", "0", "--data-dir", str(tmp_path / "data")]) == 1
     err = capsys.readouterr().err
     assert "coldfail" in err and "weights not found" in err
+
+
+def _post(url: str) -> dict:
+    with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def test_kill_9_loses_no_record_and_leaves_no_process(tmp_path):
+    proc, base = _start(tmp_path, "--model-name", "compatmod", "--trainings-per-model", "4")
+    train = base + "/v2/models/compatmod/train/"
+    try:
+        done = _post(train + "?epochs=7")
+        deadline = time.monotonic() + 20
+        while json.loads(_get(train + done["uuid"])[1])["status"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        slow = [_post(train + "?sleep=60")["uuid"] for _ in range(9)]
+        children = _children(proc.pid)
+        deadline = time.monotonic() + 20
+        while len(children) < 4 and time.monotonic() < deadline:  # four run, five wait
+            time.sleep(0.1)
+            children = _children(proc.pid)
+        assert len(children) == 4
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in children), "trainings outlived a killed server"
+
+    proc, base = _start(tmp_path, "--model-name", "compatmod")
+    train = base + "/v2/models/compatmod/train/"
+    try:
+        jobs = {j["uuid"]: j for j in json.loads(_get(train)[1])}
+        assert len(jobs) == 10
+        assert jobs[done["uuid"]]["status"] == "done"
+        assert jobs[done["uuid"]]["result"]["output"] == {"epochs": 7, "loss": 0.1}
+        messages = sorted(jobs[u]["message"] for u in slow)
+        assert [jobs[u]["status"] for u in slow] == ["error"] * 9
+        assert messages.count("the server stopped while this training was running") == 4
+        assert messages.count("the server stopped before this training started") == 5
+        status, _ = _get(train + slow[0] + "/logs")
+        assert status == 200
+    finally:
+        _stop(proc, signal.SIGTERM)
+

@@ -8,6 +8,8 @@ import time
 from aiohttp import web
 from webargs import fields
 
+from deepaas import progress
+
 WARMED = {"value": False}
 
 
@@ -22,6 +24,9 @@ def get_train_args():
         "fail": fields.Str(load_default="no"),
         "pidfile": fields.Str(load_default=""),
         "data": fields.Field(required=False, metadata={"type": "file"}),
+        "steps": fields.Int(load_default=0),
+        "lines": fields.Int(load_default=0),
+        "gate": fields.Str(load_default=""),
     }
 
 
@@ -36,6 +41,16 @@ def train(**kwargs):
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
         with open(kwargs["pidfile"], "w") as handle:
             handle.write("%d %d" % (os.getpid(), child.pid))
+    for step in range(1, kwargs["steps"] + 1):
+        progress.report(step=step, total=kwargs["steps"], loss=1.0 / step, accuracy=step / 10)
+    for i in range(kwargs["lines"]):
+        print("line %d of the training log" % i)
+    if kwargs["gate"]:
+        # Wait until the test opens the gate: lets it watch a training that is mid-way.
+        print("waiting at the gate", flush=True)
+        while not os.path.exists(kwargs["gate"]):
+            time.sleep(0.02)
+        print("through the gate", flush=True)
     time.sleep(kwargs["sleep"])
     if kwargs["fail"] == "value":
         raise ValueError("training exploded")

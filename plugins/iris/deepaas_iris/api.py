@@ -148,7 +148,7 @@ def get_train_args() -> dict[str, Any]:
             load_default=d.test_size, validate=validate.Range(min=0.1, max=0.5),
             metadata={"description": "Share of the flowers held out to measure val_accuracy."}),
         "seed": fields.Int(
-            load_default=d.seed, validate=validate.Range(min=0, max=2**32 - 1),
+            load_default=d.seed, validate=validate.Range(min=0, max=2**31 - 1),
             metadata={"description": "Random seed of the split and of the training order."}),
     }
 

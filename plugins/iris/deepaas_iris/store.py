@@ -60,6 +60,7 @@ def _write_atomically(path: str, data: bytes) -> None:
     # Same directory as the target: os.replace cannot be atomic across file systems.
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + name + ".", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide the model from other readers
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
