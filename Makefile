@@ -9,9 +9,9 @@ PORT ?= 5000
 
 .PHONY: run test test-main test-webargs5 lint venv clean bench
 
-$(BIN)/deepaas-run: pyproject.toml plugins/demo/pyproject.toml
+$(BIN)/deepaas-run: pyproject.toml plugins/demo/pyproject.toml plugins/iris/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install $(PIP_FLAGS) -e . -e plugins/demo
+	$(BIN)/pip install $(PIP_FLAGS) -e . -e plugins/demo -e plugins/iris
 	touch $@
 
 venv: $(BIN)/deepaas-run
@@ -20,12 +20,12 @@ run: venv
 	$(BIN)/deepaas-run --listen-ip 127.0.0.1 --listen-port $(PORT)
 
 $(VENV)/.test-deps: $(BIN)/deepaas-run pyproject.toml tests/compat/compatmod/pyproject.toml
-	$(BIN)/pip install $(PIP_FLAGS) -e '.[test]' -e plugins/demo -e tests/compat/compatmod
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[test]' -e plugins/demo -e plugins/iris -e tests/compat/compatmod
 	touch $@
 
-$(VENV5)/.test-deps: pyproject.toml plugins/demo/pyproject.toml tests/compat/compatmod/pyproject.toml
+$(VENV5)/.test-deps: pyproject.toml plugins/demo/pyproject.toml plugins/iris/pyproject.toml tests/compat/compatmod/pyproject.toml
 	$(PYTHON) -m venv $(VENV5)
-	$(VENV5)/bin/pip install $(PIP_FLAGS) -e '.[test]' -e plugins/demo -e tests/compat/compatmod \
+	$(VENV5)/bin/pip install $(PIP_FLAGS) -e '.[test]' -e plugins/demo -e plugins/iris -e tests/compat/compatmod \
 		'webargs==5.5.3'
 	touch $@
 

@@ -46,6 +46,14 @@ OPENAPI_VERSION = "3.0.3"
 PREDICTION_RESPONSE = "ModelPredictionResponse"
 
 _JSON = "application/json"
+_LIST_FILTERS = (
+    ("status", "string", "Only trainings in these states (comma-separated): queued, running, "
+                         "done, error, cancelled"),
+    ("limit", "integer", "At most this many trainings"),
+    ("offset", "integer", "Skip this many trainings first (oldest first)"),
+)
+_LOG_FOLLOW = (("follow", "boolean", "Keep the answer open and stream new lines until the "
+                                     "training ends"),)
 _BINARY = {"type": "string", "format": "binary"}
 
 
@@ -111,6 +119,14 @@ class _Training(_Doc):
     message = _text("Optional message explaining status")
     args = fields.Dict(metadata={"description": "The arguments the training was given"})
     result = fields.Nested(_TrainingResult)
+    queued = fields.Boolean(metadata={
+        "description": "Present while the training waits for a free slot (status is running)"})
+    position = fields.Integer(metadata={
+        "description": "Place in line among the model's waiting trainings (1: next)"})
+    progress = fields.Dict(metadata={
+        "description": "Latest progress report: step, total, fraction, time, metric values"})
+    metrics = fields.List(fields.Dict(), metadata={
+        "description": "Every progress report, oldest first (one training only)"})
 
 
 class _Prediction(_Doc):
@@ -272,13 +288,20 @@ class _Builder:
             "501": ("The model does not provide train()", "Failure")})
         yield root + "train/", {
             "post": self._with_args(train, model.train_args),
-            "get": self._op("models", "Get a list of trainings (running or completed)", {
-                "200": ("The model's trainings", "TrainingList")})}
+            "get": self._with_query(self._op(
+                "models", "Get a list of trainings (running or completed)", {
+                    "200": ("The model's trainings", "TrainingList"),
+                    "422": ("Invalid filters", "ValidationErrors")}), _LIST_FILTERS)}
         yield root + "train/{uuid}", {
             "get": self._with_uuid(self._op("models", "Get status of a training", {
                 "200": training, "404": unknown})),
             "delete": self._with_uuid(self._op("models", "Cancel a running training", {
                 "200": ("The cancelled training", "Training"), "404": unknown}))}
+        logs = self._op("models", "Get the output (stdout and stderr) of a training", {
+            "200": ("The training's log as text", None), "404": unknown},
+            produces=("text/plain",))
+        yield root + "train/{uuid}/logs", {
+            "get": self._with_query(self._with_uuid(logs), _LOG_FOLLOW)}
 
     def _predict_op(self, model: ModelWrapper, answer: str) -> dict[str, Any]:
         args = model.predict_args
@@ -316,6 +339,16 @@ class _Builder:
             answer["content"] = {m: {"schema": schema if m in JSON_TYPES else dict(_BINARY)}
                                  for m in media}
         return answer
+
+    def _with_query(self, op: dict[str, Any],
+                    params: tuple[tuple[str, str, str], ...]) -> dict[str, Any]:
+        """Add plain query parameters: (name, type, description)."""
+        for name, kind, description in params:
+            param: dict[str, Any] = {"in": "query", "name": name, "required": False,
+                                     "description": description}
+            param.update({"type": kind} if self.v2 else {"schema": {"type": kind}})
+            op["parameters"].append(param)
+        return op
 
     def _with_uuid(self, op: dict[str, Any]) -> dict[str, Any]:
         param: dict[str, Any] = {"in": "path", "name": "uuid", "required": True}

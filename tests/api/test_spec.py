@@ -56,7 +56,7 @@ def test_swagger_document_has_the_reference_shape():
     assert doc["info"]["title"] == "DEEP as a Service API endpoint"
     assert doc["info"]["version"] and doc["info"]["description"]
     per_model = ["/v2/models/%s/", "/v2/models/%s/predict/", "/v2/models/%s/train/",
-                 "/v2/models/%s/train/{uuid}"]
+                 "/v2/models/%s/train/{uuid}", "/v2/models/%s/train/{uuid}/logs"]
     assert list(doc["paths"]) == ["/", "/v2/", "/v2/debug/", "/v2/models/"] + [
         p % name for name in ("fake", "plain") for p in per_model]
     assert {"Failure", "Location", "Version", "Versions", "ModelMeta", "Training",
@@ -301,3 +301,14 @@ def test_page_cannot_be_broken_by_the_base_path():
     page = docs.render_page('/a"b</script>')
     assert page.count("</script>") == 3  # the two assets and the inline one
     assert 'href="/a&quot;b&lt;/script&gt;/static/swagger/swagger-ui.css"' in page
+
+
+def test_training_routes_document_filters_logs_and_record_keys():
+    doc = swagger()
+    listing = doc["paths"]["/v2/models/fake/train/"]["get"]
+    assert [p["name"] for p in listing["parameters"]] == ["status", "limit", "offset"]
+    logs = doc["paths"]["/v2/models/fake/train/{uuid}/logs"]["get"]
+    assert logs["produces"] == ["text/plain"]
+    assert [p["name"] for p in logs["parameters"]] == ["uuid", "follow"]
+    training = doc["definitions"]["Training"]["properties"]
+    assert {"queued", "position", "progress", "metrics"} <= set(training)
