@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.metadata
 import inspect
 import logging
 import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from stevedore import extension
+from stevedore import extension, named
 
 from deepaas.exceptions import ModelLoadError, NoModelsFound
 from deepaas.model.wrapper import ModelWrapper
@@ -74,8 +75,14 @@ def resolve(source: str) -> Any:
     return instantiate(obj)
 
 
-def discover() -> tuple[dict[str, tuple[str, Any]], list[LoadFailure]]:
-    """Every installed entry point: ``{name: (source, loaded object)}`` and the failures."""
+def installed() -> list[str]:
+    """Names of every installed model, without importing any of them."""
+    return sorted({ep.name for ep in importlib.metadata.entry_points(group=NAMESPACE)})
+
+
+def discover(names: Sequence[str] = ()) -> tuple[dict[str, tuple[str, Any]], list[LoadFailure]]:
+    """Load the installed entry points (only ``names`` when given, so that an unwanted heavy
+    module is never imported): ``{name: (source, loaded object)}`` and the failures."""
     failures: list[LoadFailure] = []
 
     def on_failure(_manager: Any, entrypoint: Any, exc: BaseException) -> None:
@@ -83,8 +90,14 @@ def discover() -> tuple[dict[str, tuple[str, Any]], list[LoadFailure]]:
         failures.append(LoadFailure(name=entrypoint.name, source=entrypoint.value, error=error,
                                     traceback="".join(traceback.format_exception(exc))))
 
-    manager = extension.ExtensionManager(
-        namespace=NAMESPACE, invoke_on_load=False, on_load_failure_callback=on_failure)
+    manager: extension.ExtensionManager
+    if names:
+        manager = named.NamedExtensionManager(
+            namespace=NAMESPACE, names=list(names), invoke_on_load=False,
+            on_load_failure_callback=on_failure)
+    else:
+        manager = extension.ExtensionManager(
+            namespace=NAMESPACE, invoke_on_load=False, on_load_failure_callback=on_failure)
     found = {ext.name: (ext.entry_point.value, ext.plugin) for ext in manager}
     return dict(sorted(found.items())), failures
 
@@ -103,8 +116,8 @@ def load_models(names: Sequence[str] = ()) -> Registry:
     A module that fails to load is logged with its traceback and skipped, unless it was named
     explicitly: then :class:`ModelLoadError` says why. No model at all is an error too.
     """
-    found, failures = discover()
     wanted = list(dict.fromkeys(names)) or None
+    found, failures = discover(wanted or ())
     for failure in failures:
         if wanted and failure.name in wanted:
             raise ModelLoadError("model %r (%s) failed to load: %s\n%s"
@@ -116,7 +129,7 @@ def load_models(names: Sequence[str] = ()) -> Registry:
         missing = [n for n in wanted if n not in found]
         if missing:
             raise ModelLoadError("model(s) %s not installed; installed: %s"
-                                 % (", ".join(missing), ", ".join(found) or "none"))
+                                 % (", ".join(missing), ", ".join(installed()) or "none"))
     selected = {n: found[n] for n in (wanted or found)}
     models: dict[str, ModelWrapper] = {}
     for name, (source, plugin) in selected.items():

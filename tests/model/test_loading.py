@@ -64,3 +64,9 @@ def test_no_models_says_how_to_declare_one(tmp_path, monkeypatch):
     install(tmp_path, monkeypatch, {})
     with pytest.raises(NoModelsFound, match='entry-points."deepaas.v2.model"'):
         load_models()
+
+
+def test_named_selection_imports_nothing_else(tmp_path, monkeypatch):
+    install(tmp_path, monkeypatch, {"good": "tests.models.bare", "broken": "tests.models.broken"})
+    registry = load_models(["good"])
+    assert registry.names() == ["good"] and registry.failures == []
