@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 
-import aiohttp.web  # noqa: F401 - the fake modules need these, and install() hides
+import aiohttp.web  # noqa: F401 - the fake modules import these, and install() hides
 import pytest
-import webargs.fields  # noqa: F401 - site-packages from the import path
-import webargs.validate  # noqa: F401
 from stevedore import extension
+from webargs import fields, validate  # noqa: F401 - site-packages from the import path
 
 from deepaas.exceptions import ModelLoadError, NoModelsFound
 from deepaas.model.loading import load_models
