@@ -32,6 +32,18 @@ arguments) or an instance. Only ``predict`` is required; a missing method, or on
 
 File arguments are declared with ``fields.Field(metadata={"type": "file"})`` and arrive as
 :class:`deepaas.model.wrapper.UploadedFile`; the temporary file is removed after the request.
+
+``train`` runs in a process of its own (after ``warm()``), with everything it prints kept as
+the job's log. It can report how far it has come, for clients to watch and plot::
+
+    from deepaas import progress
+
+    def train(**kwargs):
+        for epoch in range(1, kwargs["epochs"] + 1):
+            loss = fit_one_epoch()
+            progress.report(step=epoch, total=kwargs["epochs"], loss=loss)
+        save(deepaas.data_dir("models", "my-model"))  # the server's --data-dir
+        return {"loss": loss}
 """
 
 from __future__ import annotations

@@ -266,3 +266,8 @@ async def test_http_training_runs_in_a_warmed_child(client):
     assert job["status"] == "done", job
     output = job["result"]["output"]
     assert output["epochs"] == 2 and output["warmed_by"] == "warm"
+    # the demo reports progress: the record carries the latest values and the series
+    assert job["progress"]["step"] == 2 and job["progress"]["fraction"] == 1.0
+    assert [point["step"] for point in job["metrics"]] == [1, 2]
+    log = await (await client.get(URL + "train/" + job["uuid"] + "/logs")).text()
+    assert "epoch 2/2 loss=" in log

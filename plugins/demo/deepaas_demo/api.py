@@ -34,6 +34,7 @@ from typing import Any
 import marshmallow
 from webargs import fields, validate
 
+from deepaas import progress
 from deepaas_demo import __version__, png
 
 __all__ = [
@@ -249,8 +250,11 @@ def train(**kwargs: Any) -> dict[str, Any]:
 
     This runs in its own process (``python -m deepaas.jobs.child``): it sees only what
     ``warm()`` set up there, never the server's memory. Everything printed is captured as the
-    job's log, so print progress with ``flush=True``. The returned dict (JSON types only) is
-    the training's ``result.output``. Cancelling the training kills the process.
+    job's log (``GET /v2/models/demo/train/UUID/logs``). ``progress.report()`` sends the step
+    and metrics to the server, which shows the latest as the job's ``progress`` and keeps the
+    series as its ``metrics`` (outside a deepaas training it does nothing). The returned dict
+    (JSON types only) is the training's ``result.output``. Cancelling the training kills the
+    process.
     """
     model = _model()
     epochs, pause = kwargs["epochs"], kwargs["epoch_seconds"]
@@ -261,6 +265,7 @@ def train(**kwargs: Any) -> dict[str, Any]:
         accuracy = round(1.0 - loss, 4)
         history.append({"epoch": epoch, "loss": loss, "accuracy": accuracy})
         print("epoch %d/%d loss=%.4f accuracy=%.4f" % (epoch, epochs, loss, accuracy), flush=True)
+        progress.report(step=epoch, total=epochs, loss=loss, accuracy=accuracy)
     return {
         "epochs": epochs,
         "final_loss": history[-1]["loss"],
