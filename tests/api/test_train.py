@@ -54,7 +54,7 @@ async def test_training_runs_to_done_with_result(make_client):
     assert re.fullmatch(r"[0-9a-f]{32}", started["uuid"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", started["date"])
     assert started["args"] == {"epochs": 3, "sleep": 0.0, "fail": "no", "pidfile": "",
-                               "steps": 0, "lines": 0, "gate": ""}
+                               "steps": 0, "lines": 0, "gate": "", "stubborn": False}
     job = await _poll(client, started["uuid"])
     assert job["status"] == "done"
     result = job["result"]
@@ -164,3 +164,18 @@ async def test_server_shutdown_stops_running_trainings(make_client, tmp_path):
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert not any(_alive(p) for p in pids)
+
+
+async def test_cancel_escalates_to_sigkill_after_the_grace_period(make_client, tmp_path):
+    client = await make_client("trainer", cancel_grace=0.5)
+    pidfile = tmp_path / "pids"
+    resp = await client.post(URL, params={"sleep": "60", "pidfile": str(pidfile),
+                                          "stubborn": "true"})
+    uuid = (await resp.json())["uuid"]
+    await _wait_file(pidfile)
+    leader = int(pidfile.read_text().split()[0])
+    began = time.monotonic()
+    job = await (await client.delete(URL + uuid)).json()
+    took = time.monotonic() - began
+    assert job["status"] == "cancelled" and not _alive(leader)
+    assert 0.5 <= took < 5, took  # SIGTERM was ignored; SIGKILL came after the grace

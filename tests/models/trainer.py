@@ -1,6 +1,7 @@
 """Trainings that succeed, fail, take long, and start children of their own."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ def get_train_args():
         "steps": fields.Int(load_default=0),
         "lines": fields.Int(load_default=0),
         "gate": fields.Str(load_default=""),
+        "stubborn": fields.Bool(load_default=False),
     }
 
 
@@ -36,6 +38,8 @@ def predict(**kwargs):
 
 def train(**kwargs):
     print("training starts", flush=True)
+    if kwargs["stubborn"]:  # ignores SIGTERM: only the SIGKILL after the grace period works
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if kwargs["pidfile"]:
         # A grandchild that would outlive a careless cancel.
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
