@@ -141,3 +141,16 @@ async def test_unknown_job_logs_are_404(make_client):
 def test_status_wire_values():
     assert JobStatus.QUEUED.wire == "running" and JobStatus.DONE.wire == "done"
     assert not JobStatus.QUEUED.is_terminal() and JobStatus.CANCELLED.is_terminal()
+
+
+async def test_a_follower_that_leaves_does_not_disturb_the_server(make_client, tmp_path):
+    client = await make_client("trainer")
+    gate = tmp_path / "gate"
+    job = await _json(await client.post(URL, params={"gate": str(gate)}))
+    resp = await client.get(URL + job["uuid"] + "/logs", params={"follow": "1"})
+    await asyncio.wait_for(resp.content.readany(), 20)
+    resp.close()  # hang up mid-stream
+    await asyncio.sleep(0.5)
+    gate.touch()
+    assert (await _poll(client, job["uuid"]))["status"] == "done"
+    assert (await client.get("/v2/")).status == 200

@@ -131,9 +131,12 @@ async def get_logs(request: web.Request, model: ModelWrapper) -> web.StreamRespo
                                            "Cache-Control": "no-cache"})
     response.enable_chunked_encoding()
     await response.prepare(request)
-    async for chunk in follow(path, lambda: not jobs.is_active(job.uuid)):
-        await response.write(chunk)
-    await response.write_eof()
+    try:
+        async for chunk in follow(path, lambda: not jobs.is_active(job.uuid)):
+            await response.write(chunk)
+        await response.write_eof()
+    except ConnectionResetError:  # the client stopped following: nothing to answer
+        pass
     return response
 
 
