@@ -15,32 +15,13 @@ from deepaas.exceptions import EndpointDisabled, InvalidInput
 from deepaas.jobs.logs import follow
 from deepaas.jobs.manager import JobManager
 from deepaas.jobs.records import Job, JobStatus
+from deepaas.jobs.wire import record
 from deepaas.model.wrapper import ModelWrapper
 
-__all__ = ["setup_routes", "record"]
+__all__ = ["setup_routes"]
 
-_DATE = "%Y-%m-%d %H:%M:%S.%f"
-
-
-def record(job: Job, jobs: JobManager, with_metrics: bool = False) -> dict[str, Any]:
-    """The DEEPaaS 2.x training record (date, args, uuid, status, result or message) plus
-    what deepaas adds: queue position, progress and, for one job, its metrics series."""
-    out: dict[str, Any] = {"date": job.date.strftime(_DATE), "args": job.args, "uuid": job.uuid,
-                           "status": job.status.wire}
-    if job.status is JobStatus.DONE and job.finish_date is not None:
-        out["result"] = {"output": job.output, "finish_date": job.finish_date.strftime(_DATE),
-                         "duration": str(job.duration)}
-    elif job.status is JobStatus.ERROR:
-        out["message"] = job.message or ""
-    elif job.finish_date is not None:
-        out["finish_date"] = job.finish_date.strftime(_DATE)
-    if job.status is JobStatus.QUEUED:
-        out["queued"], out["position"] = True, jobs.position(job.uuid)
-    if job.progress is not None:
-        out["progress"] = job.progress
-    if with_metrics:
-        out["metrics"] = job.metrics
-    return out
+def _record(job: Job, jobs: JobManager, with_metrics: bool = False) -> dict[str, Any]:
+    return record(job, jobs.position(job.uuid), with_metrics)
 
 
 def _list_filters(query: Any) -> tuple[tuple[JobStatus, ...], int | None, int]:
@@ -92,7 +73,7 @@ async def start(request: web.Request, model: ModelWrapper) -> web.Response:
     except BaseException:
         inputs.cleanup()
         raise
-    return json_response(record(job, jobs))
+    return json_response(_record(job, jobs))
 
 
 @_enabled
@@ -100,21 +81,21 @@ async def list_jobs(request: web.Request, model: ModelWrapper) -> web.Response:
     jobs = request.app[JOBS]
     statuses, limit, offset = _list_filters(request.query)
     found = await jobs.find(model.name, statuses, limit, offset)
-    return json_response([record(job, jobs) for job in found])
+    return json_response([_record(job, jobs) for job in found])
 
 
 @_enabled
 async def get_job(request: web.Request, model: ModelWrapper) -> web.Response:
     jobs = request.app[JOBS]
     job = await jobs.get(model.name, request.match_info["uuid"])
-    return json_response(record(job, jobs, with_metrics=True))
+    return json_response(_record(job, jobs, with_metrics=True))
 
 
 @_enabled
 async def cancel_job(request: web.Request, model: ModelWrapper) -> web.Response:
     jobs = request.app[JOBS]
     job = await jobs.cancel(model.name, request.match_info["uuid"])
-    return json_response(record(job, jobs, with_metrics=True))
+    return json_response(_record(job, jobs, with_metrics=True))
 
 
 @_enabled
