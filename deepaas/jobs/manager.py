@@ -17,7 +17,7 @@ from typing import Any
 
 from deepaas.exceptions import JobNotFound, NotProvided
 from deepaas.jobs import process
-from deepaas.jobs.records import Job, JobStatus, new_job_id
+from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
 from deepaas.jobs.store import JobStore
 from deepaas.model.outputs import jsonable
 from deepaas.model.wrapper import ModelWrapper, UploadedFile
@@ -233,7 +233,7 @@ class JobManager:
         assert active.proc is not None
         last_flush = time.monotonic()
         async for report in active.proc.reports():
-            _apply_report(active.job, report)
+            fold_report(active.job, report)
             if time.monotonic() - last_flush >= _FLUSH_EVERY:
                 await self._flush(active)
                 last_flush = time.monotonic()
@@ -285,16 +285,3 @@ class JobManager:
         else:
             await active.done.wait()
 
-
-def _apply_report(job: Job, report: dict[str, Any]) -> None:
-    """Fold one progress report into the record: latest values and the series."""
-    raw = report.get("metrics")
-    metrics: dict[str, Any] = raw if isinstance(raw, dict) else {}
-    when = datetime.datetime.fromtimestamp(float(report.get("time") or time.time()))
-    step, total = report.get("step"), report.get("total")
-    point: dict[str, Any] = {"step": step, "time": when.isoformat(sep=" "), **metrics}
-    job.metrics.append(point)
-    progress = {"step": step, "total": total, **metrics, "time": point["time"]}
-    if isinstance(step, (int, float)) and isinstance(total, (int, float)) and total > 0:
-        progress["fraction"] = round(min(max(step / total, 0.0), 1.0), 4)
-    job.progress = progress

@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import time
 import uuid
 from typing import Any
 
-__all__ = ["JobStatus", "Job", "new_job_id"]
+__all__ = ["JobStatus", "Job", "new_job_id", "fold_report"]
 
 
 class JobStatus(str, enum.Enum):
@@ -61,3 +62,17 @@ class Job:
     @property
     def duration(self) -> datetime.timedelta | None:
         return None if self.finish_date is None else self.finish_date - self.date
+
+
+def fold_report(job: Job, report: dict[str, Any]) -> None:
+    """Fold one ``deepaas.progress`` report into the record: latest values and the series."""
+    raw = report.get("metrics")
+    metrics: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    when = datetime.datetime.fromtimestamp(float(report.get("time") or time.time()))
+    step, total = report.get("step"), report.get("total")
+    point: dict[str, Any] = {"step": step, "time": when.isoformat(sep=" "), **metrics}
+    job.metrics.append(point)
+    progress = {"step": step, "total": total, **metrics, "time": point["time"]}
+    if isinstance(step, (int, float)) and isinstance(total, (int, float)) and total > 0:
+        progress["fraction"] = round(min(max(step / total, 0.0), 1.0), 4)
+    job.progress = progress

@@ -24,7 +24,8 @@ from marshmallow import validate as ma_validate
 
 from deepaas.exceptions import InvalidInput
 
-__all__ = ["ArgSpec", "build_argspec", "parse", "wire_name", "is_file_field", "quiet_legacy"]
+__all__ = ["ArgSpec", "build_argspec", "collect", "field_default", "is_file_field", "parse",
+           "quiet_legacy", "validate", "wire_name"]
 
 def quiet_legacy(func: Callable[[], Any]) -> Any:
     """Call ``func`` with marshmallow's deprecation warnings about legacy keywords silenced.

@@ -1,0 +1,222 @@
+"""``deepaas-cli``: run a module's method once, from the shell, without a server.
+
+    deepaas-cli [--model-name NAME] [--deepaas_method_output FILE] METHOD [--ARG VALUE ...]
+
+The result is printed to standard output as JSON, and nothing else is: whatever the module
+prints, and every log line, goes to standard error. Exit codes: 0 success, 1 the module
+failed, 2 bad usage or invalid arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import io
+import logging
+import mimetypes
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from deepaas.cmd import cli_options
+from deepaas.cmd.progressbar import watch
+from deepaas.exceptions import ConfigError, DeepaasError, InvalidInput, NoModelsFound
+from deepaas.jobs.manager import display_args
+from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
+from deepaas.jobs.wire import record
+from deepaas.model import args as margs
+from deepaas.model.loading import HOW_TO_DECLARE, installed, load_models
+from deepaas.model.outputs import Answer, dumps, jsonable
+from deepaas.model.wrapper import ModelWrapper
+
+__all__ = ["main"]
+
+LOG = logging.getLogger("deepaas.cli")
+OUTPUT = "deepaas_method_output"
+METHODS = {
+    "get_metadata": "Print the model's metadata.",
+    "warm": "Run the model's warm() once.",
+    "predict": "Run warm(), then predict() with the given arguments.",
+    "train": "Run warm(), then train() with the given arguments (in this process).",
+}
+
+
+class _Usage(ConfigError):
+    """Bad usage of deepaas-cli itself (exit 2)."""
+
+
+@contextlib.contextmanager
+def _results_channel() -> Iterator[BinaryIO]:
+    """The real standard output, for the result only; fd 1 goes to stderr meanwhile, so that
+    the module's prints (and those of anything it starts) cannot spoil the JSON."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with os.fdopen(saved, "wb") as out:
+            yield out
+    finally:
+        sys.stdout.flush()
+
+
+def _selected_name(argv: Sequence[str]) -> str | None:
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--model-name")
+    known, _ = pre.parse_known_args(argv)
+    return known.model_name or os.environ.get("DEEPAAS_V2_MODEL") or None
+
+
+def _select(name: str | None) -> ModelWrapper:
+    if name is None:
+        names = installed()
+        if not names:
+            raise NoModelsFound(HOW_TO_DECLARE)
+        if len(names) > 1:
+            raise _Usage("several models are installed (%s): choose one with --model-name NAME "
+                         "or DEEPAAS_V2_MODEL" % ", ".join(names))
+        name = names[0]
+    return load_models([name]).models[name]
+
+
+def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deepaas-cli", allow_abbrev=False, description="Run a DEEPaaS module's method once, without a server. "
+        "The result goes to standard output as JSON; logs go to standard error.")
+    parser.add_argument("--model-name", help="The model to use (env DEEPAAS_V2_MODEL); "
+                        "needed when several are installed.")
+    parser.add_argument("--" + OUTPUT, dest=OUTPUT, metavar="FILE",
+                        help="Also write the result to FILE (binary results go only there).")
+    if model is None:
+        return parser
+    methods = parser.add_subparsers(dest="method", required=True, metavar="METHOD")
+    for method, text in METHODS.items():
+        sub = methods.add_parser(method, help=text, description=text, allow_abbrev=False)
+        sub.add_argument("--" + OUTPUT, dest=OUTPUT, metavar="FILE", default=argparse.SUPPRESS,
+                         help="Also write the result to FILE.")
+        if method in ("predict", "train"):
+            cli_options.add_arguments(sub, _spec(model, method))
+    return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str], out: BinaryIO) -> argparse.Namespace:
+    """Parse, with ``--help`` going to the real standard output as usual."""
+    stream = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    try:
+        with contextlib.redirect_stdout(stream):
+            return parser.parse_args(argv)
+    finally:
+        stream.detach()
+
+
+def _spec(model: ModelWrapper, method: str) -> margs.ArgSpec:
+    return model.predict_args if method == "predict" else model.train_args
+
+
+def _emit(out: BinaryIO, result: Any, target: str | None) -> None:
+    text = dumps(result)
+    out.write(text.encode("utf-8") + b"\n")
+    out.flush()
+    if target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(text + "\n", encoding="utf-8")
+
+
+def _binary_target(model: str, content_type: str, target: str | None) -> Path:
+    media = content_type.split(";")[0].strip()
+    extension = mimetypes.guess_extension(media) or ".bin"
+    if not target:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        return Path("%s-predict-%s%s" % (model, stamp, extension)).resolve()
+    path = Path(target)
+    if mimetypes.guess_type(path.name)[0] != media:
+        path = path.with_name(path.name + extension)
+    return path.resolve()
+
+
+def _predict(model: ModelWrapper, kwargs: dict[str, Any], out: BinaryIO,
+             target: str | None) -> None:
+    accept = kwargs.get("accept") if model.predict_args.has_accept else None
+    with cli_options.temp_uploads(model.predict_args, kwargs) as converted:
+        answer: Answer
+        if model.predict_is_async:
+            answer = asyncio.run(model.apredict(converted, accept))
+        else:
+            answer = model.predict(converted, accept)
+    if answer.is_json:
+        out.write(answer.body + b"\n")
+        out.flush()
+        if target:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_bytes(answer.body + b"\n")
+        return
+    path = _binary_target(model.name, answer.content_type, target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(answer.body)
+    _emit(out, {"output": str(path), "content_type": answer.content_type,
+                "size": len(answer.body)}, None)
+
+
+def _train(model: ModelWrapper, kwargs: dict[str, Any], out: BinaryIO,
+           target: str | None) -> None:
+    job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs),
+              date=datetime.datetime.now(), status=JobStatus.RUNNING)
+    with cli_options.temp_uploads(model.train_args, kwargs) as converted:
+        with watch(lambda report: fold_report(job, report)):
+            output = model.call("train", **converted)
+    job.status, job.output = JobStatus.DONE, jsonable(output)
+    job.finish_date = datetime.datetime.now()
+    _emit(out, record(job, with_metrics=True), target)
+
+
+def _run(argv: list[str], out: BinaryIO) -> int:
+    try:
+        model: ModelWrapper | None = _select(_selected_name(argv))
+    except _Usage as exc:
+        if "-h" in argv or "--help" in argv:
+            _parser(None).print_help(sys.stderr)
+            print("\n%s" % exc, file=sys.stderr)
+            return 0
+        raise
+    assert model is not None
+    args = _parse(_parser(model), argv, out)
+    target = getattr(args, OUTPUT, None)
+    if args.method == "get_metadata":
+        _emit(out, model.metadata(), target)
+        return 0
+    if args.method == "warm":
+        model.warm()
+        _emit(out, {"model": model.name, "warmed": True}, target)
+        return 0
+    spec = _spec(model, args.method)
+    kwargs = margs.validate(spec, cli_options.collect(spec, args))
+    model.warm()
+    (_predict if args.method == "predict" else _train)(model, kwargs, out, target)
+    return 0
+
+
+def _report(exc: DeepaasError) -> None:
+    if isinstance(exc, InvalidInput):
+        print("deepaas-cli: invalid arguments: %s" % dumps(exc.messages), file=sys.stderr)
+    else:  # a module's traceback was logged where it was caught
+        print("deepaas-cli: %s" % exc, file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one method and print its result; the exit code says how it went."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with _results_channel() as out:
+        try:
+            return _run(argv, out)
+        except DeepaasError as exc:
+            _report(exc)
+            return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""deepaas-cli options generated from a module's arguments (the ArgSpec the server uses).
+
+Values arrive as strings and go through the very validation of the HTTP API
+(:func:`deepaas.model.args.validate`), so a bad value gets the same message as a 422.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import json
+import mimetypes
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import marshmallow
+from marshmallow import fields as ma_fields
+
+from deepaas.exceptions import InvalidInput
+from deepaas.model import args as margs
+from deepaas.model.wrapper import UploadedFile
+
+__all__ = ["add_arguments", "collect", "temp_uploads"]
+
+_PREFIX = "arg:"
+_TYPES = ((ma_fields.Boolean, "boolean: true/false, yes/no, 1/0"), (ma_fields.Integer, "integer"),
+          (ma_fields.Float, "number"), (ma_fields.Number, "number"),
+          (ma_fields.Dict, "dict: a JSON or Python literal"), (ma_fields.String, "string"))
+
+
+def _type_name(field: ma_fields.Field) -> str:
+    if margs.is_file_field(field):
+        return "path to a file"
+    if isinstance(field, ma_fields.List):
+        inner = field.inner
+        return "list of %s: repeat the option, or one JSON/Python list" % _type_name(inner)
+    for kind, name in _TYPES:
+        if isinstance(field, kind):
+            return name
+    return "value"
+
+
+def _help(field: ma_fields.Field, choices: tuple[str, ...] | None) -> str:
+    parts = [str(field.metadata.get("description", "")).strip(), "Type: %s." % _type_name(field)]
+    default = margs.field_default(field)
+    if field.required:
+        parts.append("Required.")
+    elif default is not marshmallow.missing and not callable(default):
+        parts.append("Default: %s." % json.dumps(default, default=str))
+    if choices:
+        parts.append("Choices: %s." % ", ".join(map(str, choices)))
+    # argparse formats help with %: keep module text literal
+    return " ".join(p for p in parts if p).replace("%", "%%")
+
+
+def _choices(name: str, field: ma_fields.Field, spec: margs.ArgSpec) -> tuple[str, ...] | None:
+    if name == "accept" and spec.accept_choices:
+        return spec.accept_choices
+    for validator in getattr(field, "validators", []):
+        if isinstance(validator, marshmallow.validate.OneOf):
+            return tuple(str(c) for c in validator.choices)
+    return None
+
+
+def add_arguments(parser: argparse.ArgumentParser, spec: margs.ArgSpec) -> None:
+    """One option per argument a client may send, named by its wire name."""
+    group = parser.add_argument_group("arguments of the model")
+    for name, field in spec.readable().items():
+        wire = margs.wire_name(name, field)
+        flags = ["--" + wire] + (["--" + wire.replace("_", "-")] if "_" in wire else [])
+        many = isinstance(field, ma_fields.List)
+        group.add_argument(*flags, dest=_PREFIX + wire, action="append" if many else "store",
+                           metavar="PATH" if margs.is_file_field(field) else "VALUE",
+                           help=_help(field, _choices(name, field, spec)))
+
+
+def _literal(text: str) -> Any:
+    for parse in (json.loads, ast.literal_eval):
+        with contextlib.suppress(ValueError, SyntaxError):
+            return parse(text)
+    return text
+
+
+def _value(field: ma_fields.Field, raw: Any) -> Any:
+    if isinstance(field, ma_fields.List):
+        if len(raw) == 1 and raw[0].lstrip().startswith("["):
+            return _literal(raw[0])
+        return raw
+    if isinstance(field, (ma_fields.Dict, ma_fields.Nested)) or (
+            isinstance(raw, str) and raw.lstrip()[:1] in ("{", "[")
+            and not isinstance(field, ma_fields.String)):
+        return _literal(raw)
+    return raw
+
+
+def collect(spec: margs.ArgSpec, namespace: argparse.Namespace) -> dict[str, Any]:
+    """The wire data the options gave, with literals read and file paths checked."""
+    data: dict[str, Any] = {}
+    missing: dict[str, list[str]] = {}
+    given = vars(namespace)
+    for name, field in spec.readable().items():
+        wire = margs.wire_name(name, field)
+        raw = given.get(_PREFIX + wire)
+        if raw is None:
+            continue
+        if margs.is_file_field(field) and not os.path.isfile(raw):
+            missing[wire] = ["No such file: %s" % raw]
+        data[wire] = _value(field, raw)
+    if missing:
+        raise InvalidInput(missing)
+    return data
+
+
+@contextlib.contextmanager
+def temp_uploads(spec: margs.ArgSpec, kwargs: dict[str, Any],
+                 tmp_dir: str | None = None) -> Iterator[dict[str, Any]]:
+    """Copy each file argument (a validated path) to a temp file and pass it as an
+    ``UploadedFile``, as the HTTP API does; the copies are removed when the block ends."""
+    copies: list[str] = []
+    converted = dict(kwargs)
+    try:
+        for name, field in spec.readable().items():
+            path = kwargs.get(name)
+            if not margs.is_file_field(field) or not isinstance(path, str):
+                continue
+            fd, copy = tempfile.mkstemp(prefix="deepaas-upload-", dir=tmp_dir)
+            copies.append(copy)
+            with os.fdopen(fd, "wb") as target, open(path, "rb") as source:
+                shutil.copyfileobj(source, target)
+            converted[name] = UploadedFile(
+                name=margs.wire_name(name, field), filename=copy,
+                original_filename=os.path.basename(path),
+                content_type=mimetypes.guess_type(path)[0] or "application/octet-stream")
+        yield converted
+    finally:
+        for copy in copies:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(copy)
