@@ -83,9 +83,11 @@ def _select(name: str | None) -> ModelWrapper:
 
 
 def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
+    # No abbreviations: "--mode" must never be taken for "--model-name".
     parser = argparse.ArgumentParser(
-        prog="deepaas-cli", allow_abbrev=False, description="Run a DEEPaaS module's method once, without a server. "
-        "The result goes to standard output as JSON; logs go to standard error.")
+        prog="deepaas-cli", allow_abbrev=False,
+        description="Run a DEEPaaS module's method once, without a server. The result goes "
+        "to standard output as JSON; logs go to standard error.")
     parser.add_argument("--model-name", help="The model to use (env DEEPAAS_V2_MODEL); "
                         "needed when several are installed.")
     parser.add_argument("--" + OUTPUT, dest=OUTPUT, metavar="FILE",
