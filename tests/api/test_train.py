@@ -3,45 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 
 import aiohttp
 
+from tests.helpers import alive, poll_job, wait_file
+
 URL = "/v2/models/trainer/train/"
 
 
-async def _poll(client, uuid, timeout=30.0, url=URL):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        resp = await client.get(url + uuid)
-        assert resp.status == 200
-        job = await resp.json()
-        if job["status"] != "running":
-            return job
-        await asyncio.sleep(0.05)
-    raise AssertionError("training %s still running after %ss" % (uuid, timeout))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is gone for our purpose: it runs nothing
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
-async def _wait_file(path, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not (os.path.exists(path) and os.path.getsize(path)):
-        assert time.monotonic() < deadline, "training never wrote %s" % path
-        await asyncio.sleep(0.05)
+async def _poll(client, uuid, url=URL):
+    return await poll_job(client, url, uuid)
 
 
 async def test_training_runs_to_done_with_result(make_client):
@@ -84,18 +57,18 @@ async def test_cancel_kills_the_process_group(make_client, tmp_path):
     pidfile = tmp_path / "pids"
     resp = await client.post(URL, params={"sleep": "60", "pidfile": str(pidfile)})
     uuid = (await resp.json())["uuid"]
-    await _wait_file(pidfile)
+    await wait_file(pidfile)
     pids = [int(p) for p in pidfile.read_text().split()]
-    assert all(_alive(p) for p in pids)
+    assert all(alive(p) for p in pids)
     began = time.monotonic()
     resp = await client.delete(URL + uuid)
     assert resp.status == 200
     job = await resp.json()
     assert job["status"] == "cancelled" and job["uuid"] == uuid
     deadline = began + 5
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    assert not any(_alive(p) for p in pids), "a process of the training survived its cancel"
+    assert not any(alive(p) for p in pids), "a process of the training survived its cancel"
     assert (await (await client.get(URL + uuid)).json())["status"] == "cancelled"
 
 
@@ -157,13 +130,13 @@ async def test_server_shutdown_stops_running_trainings(make_client, tmp_path):
     client = await make_client("trainer")
     pidfile = tmp_path / "pids"
     await client.post(URL, params={"sleep": "60", "pidfile": str(pidfile)})
-    await _wait_file(pidfile)
+    await wait_file(pidfile)
     pids = [int(p) for p in pidfile.read_text().split()]
     await client.close()
     deadline = time.monotonic() + 5
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    assert not any(_alive(p) for p in pids)
+    assert not any(alive(p) for p in pids)
 
 
 async def test_cancel_escalates_to_sigkill_after_the_grace_period(make_client, tmp_path):
@@ -172,10 +145,10 @@ async def test_cancel_escalates_to_sigkill_after_the_grace_period(make_client, t
     resp = await client.post(URL, params={"sleep": "60", "pidfile": str(pidfile),
                                           "stubborn": "true"})
     uuid = (await resp.json())["uuid"]
-    await _wait_file(pidfile)
+    await wait_file(pidfile)
     leader = int(pidfile.read_text().split()[0])
     began = time.monotonic()
     job = await (await client.delete(URL + uuid)).json()
     took = time.monotonic() - began
-    assert job["status"] == "cancelled" and not _alive(leader)
+    assert job["status"] == "cancelled" and not alive(leader)
     assert 0.5 <= took < 5, took  # SIGTERM was ignored; SIGKILL came after the grace

@@ -6,8 +6,9 @@ import asyncio
 
 from deepaas.jobs.records import JobStatus
 from deepaas.model.loading import Registry
-from tests.api.test_train import URL, _alive, _poll, _wait_file
+from tests.api.test_train import URL, _poll
 from tests.conftest import wrapper
+from tests.helpers import alive, wait_file
 
 
 async def _json(resp):
@@ -115,10 +116,10 @@ async def test_records_and_logs_survive_a_restart(serve, tmp_path_factory, tmp_p
     await _poll(client, done["uuid"])
     pidfile = tmp_path / "pids"
     running = await _json(await client.post(URL, params={"sleep": "60", "pidfile": str(pidfile)}))
-    await _wait_file(pidfile)
+    await wait_file(pidfile)
     pids = [int(p) for p in pidfile.read_text().split()]
     await client.close()  # a clean stop: the running training is stopped and recorded
-    assert not any(_alive(p) for p in pids)
+    assert not any(alive(p) for p in pids)
 
     client = await serve(registry, data_dir=data_dir)
     jobs = {j["uuid"]: j for j in await _json(await client.get(URL))}

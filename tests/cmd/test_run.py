@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from deepaas.cmd import run
-from tests.api.test_train import _alive
+from tests.helpers import alive
 from tests.model.test_loading import install
 
 BIN = Path(sys.executable).with_name("deepaas-run")
@@ -85,7 +85,7 @@ def test_sigterm_stops_running_trainings(tmp_path):
         code, _ = _stop(proc, signal.SIGTERM)
     assert code == 0
     time.sleep(0.2)
-    assert not any(_alive(pid) for pid in children)
+    assert not any(alive(pid) for pid in children)
 
 
 def _children(pid: int) -> list[int]:
@@ -158,9 +158,9 @@ def test_kill_9_loses_no_record_and_leaves_no_process(tmp_path):
         proc.kill()
         proc.wait(timeout=10)
     deadline = time.monotonic() + 5
-    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(_alive(pid) for pid in children), "trainings outlived a killed server"
+    assert not any(alive(pid) for pid in children), "trainings outlived a killed server"
 
     proc, base = _start(tmp_path, "--model-name", "compatmod")
     train = base + "/v2/models/compatmod/train/"

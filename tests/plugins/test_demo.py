@@ -5,7 +5,6 @@ Needs ``pip install -e plugins/demo`` (the plugin is its own distribution); skip
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import struct
 import time
@@ -13,6 +12,8 @@ import zlib
 
 import aiohttp
 import pytest
+
+from tests.helpers import poll_job
 
 api = pytest.importorskip("deepaas_demo.api")
 png = pytest.importorskip("deepaas_demo.png")
@@ -257,12 +258,7 @@ async def test_spec_shows_the_demo_arguments(client):
 async def test_http_training_runs_in_a_warmed_child(client):
     resp = await client.post(URL + "train/", params={"epochs": "2", "epoch_seconds": "0"})
     assert resp.status == 200
-    job = await resp.json()
-    deadline = time.monotonic() + 20
-    while job["status"] == "running":
-        assert time.monotonic() < deadline, "training never finished"
-        await asyncio.sleep(0.05)
-        job = await (await client.get(URL + "train/" + job["uuid"])).json()
+    job = await poll_job(client, URL + "train/", (await resp.json())["uuid"])
     assert job["status"] == "done", job
     output = job["result"]["output"]
     assert output["epochs"] == 2 and output["warmed_by"] == "warm"

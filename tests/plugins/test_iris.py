@@ -16,6 +16,8 @@ import time
 
 import pytest
 
+from tests.helpers import poll_job
+
 pytest.importorskip("sklearn")
 api = pytest.importorskip("deepaas_iris.api")
 store = pytest.importorskip("deepaas_iris.store")
@@ -224,12 +226,7 @@ async def test_http_training_in_its_own_process_is_used_by_predict(serve, model,
     client = await serve(Registry.of(model), data_dir=str(data_dir))
     resp = await client.post(URL + "train/", params={"epochs": "20", "penalty": "l1"})
     assert resp.status == 200
-    job = await resp.json()
-    deadline = time.monotonic() + 30
-    while job["status"] == "running":
-        assert time.monotonic() < deadline, "training never finished"
-        await asyncio.sleep(0.05)
-        job = await (await client.get(URL + "train/" + job["uuid"])).json()
+    job = await poll_job(client, URL + "train/", (await resp.json())["uuid"])
     assert job["status"] == "done", job
     output = job["result"]["output"]
     assert output["epochs"] == 20 and output["val_accuracy"] > 0.8

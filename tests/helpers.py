@@ -1,0 +1,42 @@
+"""Small helpers the HTTP and process tests share."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+
+async def poll_job(client: Any, url: str, uuid: str, timeout: float = 30.0) -> dict[str, Any]:
+    """GET ``url + uuid`` until the training is no longer running; answer its record."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        resp = await client.get(url + uuid)
+        assert resp.status == 200, await resp.text()
+        job = await resp.json()
+        if job["status"] != "running":
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError("training %s still running after %ss" % (uuid, timeout))
+
+
+def alive(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (a zombie runs nothing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path("/proc/%d/stat" % pid).read_text().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def wait_file(path: Path, timeout: float = 20.0) -> None:
+    """Wait until a training wrote something to ``path``."""
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.stat().st_size):
+        assert time.monotonic() < deadline, "training never wrote %s" % path
+        await asyncio.sleep(0.05)
