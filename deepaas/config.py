@@ -60,6 +60,11 @@ class Settings:
     base_path: str = ""
     model_name: tuple[str, ...] = ()
     workers: int = 1
+    isolate: bool = False
+    max_queue: int = 128
+    predict_timeout: float = 0.0
+    max_batch_size: int = 32
+    max_batch_delay_ms: float = 5.0
     warm: bool = True
     train_endpoint: bool = True
     predict_endpoint: bool = True
@@ -127,7 +132,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("base_path", _base_path, "Prefix for every route and link (e.g. /deepaas)."),
     Option("model_name", _names, "Serve only this model (repeatable; default: every installed "
            "model). DEEPAAS_V2_MODEL is read too.", repeat=True),
-    Option("workers", _between(int, 1), "Threads that run predictions concurrently.", short="-p"),
+    Option("workers", _between(int, 1), "Predictions of one model running at once: threads "
+           "of the server, or worker processes with --isolate.", short="-p"),
+    Option("isolate", parse_bool, "Run predictions in worker processes (each warmed); a "
+           "crashing module costs one request and its worker is replaced."),
+    Option("max_queue", _between(int, 1), "Predictions of one model that may wait; more are "
+           "answered 503 with Retry-After."),
+    Option("predict_timeout", _between(float, 0), "Seconds a prediction may take before it "
+           "is answered 504 (0: no limit); with --isolate its worker is replaced."),
+    Option("max_batch_size", _between(int, 1), "Requests gathered into one predict_batch() "
+           "call, for modules that have one and set no max_batch_size."),
+    Option("max_batch_delay_ms", _between(float, 0), "How long a batch waits for more "
+           "requests after the first, for modules that set no max_batch_delay_ms."),
     Option("warm", parse_bool, "Call each module's warm() before accepting requests."),
     Option("train_endpoint", parse_bool, "Serve training (false: the routes answer 402)."),
     Option("predict_endpoint", parse_bool, "Serve predictions (false: the routes answer 402)."),

@@ -24,6 +24,11 @@ __all__ = [
     "ModuleHTTPError",
     "ResponseValidationError",
     "EndpointDisabled",
+    "Overloaded",
+    "PredictTimeout",
+    "WorkerCrashed",
+    "to_wire",
+    "from_wire",
 ]
 
 
@@ -34,6 +39,8 @@ class DeepaasError(Exception):
     exit_code = 1
     #: The module's traceback, shown in answers only when the server runs with ``--debug``.
     traceback: str | None = None
+    #: Extra HTTP headers of the answer (``Retry-After``).
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message)
@@ -130,3 +137,52 @@ class EndpointDisabled(DeepaasError):
     """The endpoint was switched off (``--predict-endpoint false``); 402 as in DEEPaaS 2.x."""
 
     status = 402
+
+
+class Overloaded(DeepaasError):
+    """Too many predictions are waiting for this model: come back shortly."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class PredictTimeout(DeepaasError):
+    """The prediction took longer than ``--predict-timeout``."""
+
+    status = 504
+
+
+class WorkerCrashed(ModelError):
+    """The worker process died while it served the request; it has been replaced."""
+
+
+def to_wire(error: DeepaasError) -> dict[str, Any]:
+    """A plain dict that crosses a process boundary (an exception's own pickling may not)."""
+    return {"type": type(error).__name__, "status": error.status, "message": error.message,
+            "messages": getattr(error, "messages", None), "traceback": error.traceback}
+
+
+def from_wire(data: dict[str, Any]) -> DeepaasError:
+    """Rebuild an error sent by :func:`to_wire`."""
+    kind = {cls.__name__: cls for cls in _wire_classes()}.get(data.get("type", ""), ModelError)
+    error: DeepaasError
+    if kind is ModuleHTTPError:
+        error = ModuleHTTPError(int(data["status"]), data["message"])
+    elif kind in (InvalidInput, BadRequest):
+        error = kind(data.get("messages") or {})
+    else:
+        error = kind(data.get("message", ""))
+    error.traceback = data.get("traceback")
+    return error
+
+
+def _wire_classes() -> list[type[DeepaasError]]:
+    found, todo = [], [DeepaasError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -13,36 +12,30 @@ from aiohttp import web
 from deepaas import ENV_DATA_DIR
 from deepaas.api import docs, spec
 from deepaas.api.errors import error_middleware
-from deepaas.api.keys import DEBUG_CAPTURE, EXECUTION, JOBS, REGISTRY, SETTINGS
+from deepaas.api.keys import DEBUG_CAPTURE, JOBS, PREDICTIONS, REGISTRY, SETTINGS
 from deepaas.api.v2 import debug, models, predict, train, versions
 from deepaas.config import Settings
 from deepaas.debug import DebugCapture
 from deepaas.jobs.manager import JobManager, Limits
 from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.model.loading import Registry
-from deepaas.workers.threads import ThreadExecution
+from deepaas.workers.service import Predictions
 
 __all__ = ["create_app"]
-
-LOG = logging.getLogger(__name__)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     """Recover the job books and warm every model before the server accepts requests; stop
     everything at the end."""
-    execution = app[EXECUTION]
     # Modules find the data dir here (deepaas.data_dir()), in the server and its trainings.
     os.environ[ENV_DATA_DIR] = str(Path(app[SETTINGS].data_dir).resolve())
     await app[JOBS].start()
     try:
-        if app[SETTINGS].warm:
-            for model in app[REGISTRY].models.values():
-                LOG.info("warming model %s", model.name)
-                await execution.warm(model)
+        await app[PREDICTIONS].start()  # warms every model where it will predict
         yield
     finally:
         await app[JOBS].close()
-        execution.close()
+        await app[PREDICTIONS].close()
 
 
 def _job_manager(settings: Settings) -> JobManager:
@@ -63,7 +56,7 @@ def create_app(settings: Settings, registry: Registry,
     )
     app[SETTINGS] = settings
     app[REGISTRY] = registry
-    app[EXECUTION] = ThreadExecution(settings.workers)
+    app[PREDICTIONS] = Predictions(list(registry.models.values()), settings)
     app[JOBS] = _job_manager(settings)
     if debug_capture is not None:
         app[DEBUG_CAPTURE] = debug_capture

@@ -51,7 +51,7 @@ def to_response(error: DeepaasError, debug: bool = False) -> web.Response:
     if debug and error.traceback and isinstance(body, dict):
         body = {**body, "traceback": error.traceback}
     return web.Response(status=error.status, reason=status_reason, text=dumps(body),
-                        content_type="application/json")
+                        content_type="application/json", headers=error.headers or None)
 
 
 @web.middleware

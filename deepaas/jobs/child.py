@@ -8,14 +8,14 @@ of its own process group, so that cancelling kills everything it started.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import pickle
-import signal
 import sys
 import traceback
 from typing import Any
+
+from deepaas.lifeline import die_with_server
 
 __all__ = ["main"]
 
@@ -49,27 +49,10 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     return {"status": "done", "output": output}
 
 
-def _die_with_server() -> None:
-    """Ask Linux to SIGKILL this process if the server dies (even by ``kill -9``).
-
-    The server's restart marks the job as interrupted and kills whatever it had started.
-    """
-    server = os.environ.get("DEEPAAS_SERVER_PID")
-    if not sys.platform.startswith("linux") or not server:
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != int(server):  # the server died before prctl took effect
-        os._exit(1)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     result_path = argv[0]
-    _die_with_server()
+    die_with_server()
     try:
         outcome = _run(pickle.load(sys.stdin.buffer))
     except BaseException as exc:  # loading or warming failed: report it as the job's error

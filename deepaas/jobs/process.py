@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from deepaas import ENV_DATA_DIR
+from deepaas.lifeline import ENV_SERVER_PID
 from deepaas.progress import ENV_FD, ENV_JOB_ID
 
 __all__ = ["Launch", "Outcome", "TrainingProcess", "start", "kill_leftovers"]
 
 LOG = logging.getLogger(__name__)
-ENV_SERVER_PID = "DEEPAAS_SERVER_PID"
 _MAX_REPORT = 64 * 1024
 
 

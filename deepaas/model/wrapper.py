@@ -168,6 +168,40 @@ class ModelWrapper:
             body = {"status": "OK", "predictions": ret}
         return Answer(dumps(body).encode("utf-8"), "application/json", is_json=True)
 
+    @property
+    def batches(self) -> bool:
+        """The module answers several predictions in one call (``predict_batch``)."""
+        return callable(getattr(self.obj, "predict_batch", None))
+
+    def batch_limits(self) -> tuple[int | None, float | None]:
+        """The module's own ``max_batch_size`` and ``max_batch_delay_ms``, if it set them."""
+        size = getattr(self.obj, "max_batch_size", None)
+        delay = getattr(self.obj, "max_batch_delay_ms", None)
+        return (int(size) if size else None, float(delay) if delay is not None else None)
+
+    def predict_many(self, calls: list[tuple[dict[str, Any], str | None]]
+                     ) -> list[Answer | DeepaasError]:
+        """``predict_batch([kwargs, ...])`` once for several requests; one answer (or error)
+        per request, each built with that request's own ``accept``."""
+        func = self._method("predict_batch")
+        try:
+            results = list(func([kwargs for kwargs, _ in calls]))
+        except Exception as exc:
+            raise self.wrap_error("predict_batch", exc) from exc
+        if len(results) != len(calls):
+            raise ModelError("Model '%s' predict_batch returned %d results for %d requests"
+                             % (self.name, len(results), len(calls)))
+        answers: list[Answer | DeepaasError] = []
+        for result, (_, accept) in zip(results, calls, strict=True):
+            if isinstance(result, BaseException):
+                answers.append(self.wrap_error("predict_batch", result))
+                continue
+            try:
+                answers.append(self.answer(result, accept))
+            except DeepaasError as error:
+                answers.append(error)
+        return answers
+
     def predict(self, kwargs: dict[str, Any], accept: str | None) -> Answer:
         """Run a synchronous ``predict`` and build its answer (call from a worker thread)."""
         return self.answer(self.call("predict", **kwargs), accept)

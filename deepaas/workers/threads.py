@@ -1,43 +1,47 @@
-"""Predictions on a thread pool inside the server process, where ``warm()`` ran."""
+"""Predictions on threads of the server process, where ``warm()`` ran (the default)."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from deepaas.model.outputs import Answer
 from deepaas.model.wrapper import ModelWrapper
 
-__all__ = ["ThreadExecution"]
-
-T = TypeVar("T")
+__all__ = ["ThreadRunner"]
 
 
-class ThreadExecution:
-    """Runs module code on ``workers`` threads; coroutine ``predict``s are awaited directly."""
+class ThreadRunner:
+    """``workers`` threads for one model; a coroutine ``predict`` runs on the event loop."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, model: ModelWrapper, workers: int, warm: bool = True) -> None:
+        self.model = model
+        self.capacity = workers
+        self.restarts = 0  # threads are never replaced
+        self._warm = warm
         self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="deepaas-model")
+            max_workers=workers, thread_name_prefix="deepaas-%s" % model.name)
 
-    async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def _in_pool(self, func: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(func, *args, **kwargs))
+        return await loop.run_in_executor(self._pool, functools.partial(func, *args))
 
-    async def predict(self, model: ModelWrapper, kwargs: dict[str, Any],
-                      accept: str | None) -> Answer:
-        if model.predict_is_async:
-            return await model.apredict(kwargs, accept)
-        return await self.run(model.predict, kwargs, accept)
+    async def start(self) -> None:
+        if self._warm:
+            await self._in_pool(self.model.warm)
 
-    async def warm(self, model: ModelWrapper) -> None:
-        await self.run(model.warm)
+    async def run(self, kind: str, payload: Any) -> Any:
+        """``("predict", (kwargs, accept))`` -> Answer; ``("batch", calls)`` -> answers."""
+        if kind == "batch":
+            return await self._in_pool(self.model.predict_many, payload)
+        kwargs, accept = payload
+        if self.model.predict_is_async:
+            return await self.model.apredict(kwargs, accept)
+        return await self._in_pool(self.model.predict, kwargs, accept)
 
-    async def metadata(self, model: ModelWrapper) -> dict[str, Any]:
-        return await self.run(model.metadata)
+    def abandon(self, task: asyncio.Task[Any]) -> None:
+        """A timed-out call: a thread cannot be stopped, so it runs to its end."""
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

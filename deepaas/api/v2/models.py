@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from deepaas.api.keys import EXECUTION, REGISTRY, SETTINGS
+from deepaas.api.keys import PREDICTIONS, REGISTRY, SETTINGS
 from deepaas.api.render import json_response
 from deepaas.model.wrapper import ModelWrapper
 
@@ -18,7 +18,7 @@ async def _describe(request: web.Request, model: ModelWrapper) -> dict[str, Any]
     base = request.app[SETTINGS].base_path
     link = {"rel": "self", "href": "%s/v2/models/%s" % (base, model.name)}
     entry: dict[str, Any] = {"id": model.name, "name": model.name, "links": [link]}
-    entry.update(await request.app[EXECUTION].metadata(model))
+    entry.update(await request.app[PREDICTIONS].metadata(model))
     return entry
 
 

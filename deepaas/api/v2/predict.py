@@ -7,7 +7,7 @@ import functools
 from aiohttp import web
 
 from deepaas.api.inputs import read_inputs
-from deepaas.api.keys import EXECUTION, REGISTRY, SETTINGS
+from deepaas.api.keys import PREDICTIONS, REGISTRY, SETTINGS
 from deepaas.exceptions import EndpointDisabled, NotProvided
 from deepaas.model.wrapper import ModelWrapper
 
@@ -23,7 +23,7 @@ async def predict(request: web.Request, model: ModelWrapper) -> web.Response:
     spec = model.predict_args
     with (await read_inputs(request, spec, settings)).owned() as inputs:
         accept = inputs.kwargs.get("accept") if spec.has_accept else None
-        answer = await request.app[EXECUTION].predict(model, inputs.kwargs, accept)
+        answer = await request.app[PREDICTIONS].predict(model, inputs.kwargs, accept)
     if answer.is_json:
         return web.Response(body=answer.body, content_type="application/json", charset="utf-8")
     return web.Response(body=answer.body, headers={"Content-Type": answer.content_type})

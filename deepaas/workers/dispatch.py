@@ -1,0 +1,185 @@
+"""One model's predictions: a bounded line, timeouts, and dynamic batching.
+
+Requests wait in a queue of at most ``max_queue`` (beyond it: 503 with Retry-After). As many
+consumers as the runner has workers take them out: one at a time, or, for a module with
+``predict_batch``, as many as arrive within ``batch_delay`` up to ``batch_size``, in one call.
+A request whose client went away while it waited is dropped unrun.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from typing import Any, Protocol
+
+from deepaas.exceptions import DeepaasError, ModelError, Overloaded, PredictTimeout
+from deepaas.model.outputs import Answer
+from deepaas.model.wrapper import ModelWrapper
+
+__all__ = ["Batching", "Dispatcher", "Runner"]
+
+LOG = logging.getLogger(__name__)
+
+
+class Runner(Protocol):
+    """Where a model's code runs: threads of this process, or worker processes."""
+
+    capacity: int
+    restarts: int
+
+    async def start(self) -> None: ...
+
+    async def run(self, kind: str, payload: Any) -> Any: ...
+
+    def abandon(self, task: asyncio.Task[Any]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Batching:
+    """Gather up to ``size`` requests, waiting at most ``delay`` seconds after the first."""
+
+    size: int
+    delay: float
+
+
+@dataclasses.dataclass
+class _Call:
+    kwargs: dict[str, Any]
+    accept: str | None
+    future: asyncio.Future[Answer]
+
+
+def _settle(call: _Call, result: Answer | BaseException) -> None:
+    if call.future.done():  # the client went away, or it timed out
+        return
+    if isinstance(result, BaseException):
+        call.future.set_exception(result)
+    else:
+        call.future.set_result(result)
+
+
+class Dispatcher:
+    """The way in for one model's predictions."""
+
+    def __init__(self, model: ModelWrapper, runner: Runner, max_queue: int,
+                 timeout: float = 0.0, batching: Batching | None = None,
+                 direct: bool = False) -> None:
+        self.model = model
+        self.runner = runner
+        # A coroutine predict in this process is awaited at once, concurrently: queueing it
+        # behind "workers" consumers would serialise what its author made concurrent.
+        self._direct = direct
+        self._queue: asyncio.Queue[_Call] = asyncio.Queue(maxsize=max_queue)
+        self._timeout = timeout or None
+        self._batching = batching
+        self._consumers: list[asyncio.Task[None]] = []
+
+    @property
+    def waiting(self) -> int:
+        return self._queue.qsize()
+
+    async def start(self) -> None:
+        await self.runner.start()
+        consume = self._consume_batches if self._batching else self._consume
+        self._consumers = [asyncio.create_task(consume(), name="predict-%s-%d" % (
+            self.model.name, i)) for i in range(self.runner.capacity)]
+
+    async def close(self) -> None:
+        for task in self._consumers:
+            task.cancel()
+        await asyncio.gather(*self._consumers, return_exceptions=True)
+        while not self._queue.empty():
+            self._queue.get_nowait().future.cancel()
+        await self.runner.close()
+
+    async def predict(self, kwargs: dict[str, Any], accept: str | None) -> Answer:
+        """Queue one prediction and wait for its answer."""
+        if self._direct:
+            try:
+                return await asyncio.wait_for(self.model.apredict(kwargs, accept), self._timeout)
+            except asyncio.TimeoutError:
+                raise self._late() from None
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        try:
+            self._queue.put_nowait(_Call(kwargs, accept, future))
+        except asyncio.QueueFull:
+            raise Overloaded("Model '%s' has %d predictions waiting already; try again shortly"
+                             % (self.model.name, self._queue.qsize())) from None
+        return await future  # cancelled with the handler when the client goes away
+
+    async def _consume(self) -> None:
+        while True:
+            call = await self._queue.get()
+            if not call.future.done():
+                await self._execute("predict", (call.kwargs, call.accept), [call])
+
+    async def _gather(self, first: _Call) -> list[_Call]:
+        assert self._batching is not None
+        batch = [first]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._batching.delay
+        while len(batch) < self._batching.size:
+            try:
+                call = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                try:
+                    call = await asyncio.wait_for(self._queue.get(), left)
+                except asyncio.TimeoutError:
+                    break
+            if not call.future.done():
+                batch.append(call)
+        return batch
+
+    async def _consume_batches(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if first.future.done():
+                continue
+            batch = [c for c in await self._gather(first) if not c.future.done()]
+            if batch:
+                await self._execute("batch", [(c.kwargs, c.accept) for c in batch], batch)
+
+    async def _execute(self, kind: str, payload: Any, calls: list[_Call]) -> None:
+        try:
+            if self._timeout is None:
+                result = await self.runner.run(kind, payload)
+            else:
+                result = await self._with_timeout(kind, payload, calls)
+                if result is None:
+                    return
+        except DeepaasError as error:
+            for call in calls:
+                _settle(call, error)
+            return
+        except Exception as exc:  # a bug of ours must not kill the consumer
+            LOG.exception("prediction of %s failed unexpectedly", self.model.name)
+            for call in calls:
+                _settle(call, ModelError("Prediction failed: %s: %s" % (type(exc).__name__, exc)))
+            return
+        for call, one in zip(calls, result if kind == "batch" else [result], strict=True):
+            _settle(call, one)
+
+    def _late(self) -> PredictTimeout:
+        return PredictTimeout("Model '%s' took longer than %g s to predict"
+                              % (self.model.name, self._timeout or 0))
+
+    async def _with_timeout(self, kind: str, payload: Any, calls: list[_Call]) -> Any:
+        """Run with ``--predict-timeout``: late calls answer 504 at once; the work itself is
+        abandoned (a worker process is killed and replaced) and awaited before going on."""
+        task = asyncio.create_task(self.runner.run(kind, payload))
+        done, _ = await asyncio.wait({task}, timeout=self._timeout)
+        if task in done:
+            return task.result()
+        for call in calls:
+            _settle(call, self._late())
+        self.runner.abandon(task)
+        with contextlib.suppress(Exception):
+            await task
+        return None

@@ -1,0 +1,63 @@
+"""Every served model's prediction line, built from the Settings."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from deepaas.config import Settings
+from deepaas.model.outputs import Answer
+from deepaas.model.wrapper import ModelWrapper
+from deepaas.workers.dispatch import Batching, Dispatcher, Runner
+from deepaas.workers.processes import ProcessRunner
+from deepaas.workers.threads import ThreadRunner
+
+__all__ = ["Predictions"]
+
+
+def _batching(model: ModelWrapper, settings: Settings) -> Batching | None:
+    if not model.batches:
+        return None
+    size, delay_ms = model.batch_limits()
+    return Batching(size=size or settings.max_batch_size,
+                    delay=(settings.max_batch_delay_ms if delay_ms is None else delay_ms) / 1000)
+
+
+class Predictions:
+    """One :class:`Dispatcher` per model; threads by default, processes with ``--isolate``."""
+
+    def __init__(self, models: list[ModelWrapper], settings: Settings) -> None:
+        self._settings = settings
+        self._lines = {m.name: self._dispatcher(m, settings) for m in models}
+
+    @staticmethod
+    def _dispatcher(model: ModelWrapper, settings: Settings) -> Dispatcher:
+        runner: Runner
+        if settings.isolate:
+            runner = ProcessRunner(model, settings.workers, warm=settings.warm)
+        else:
+            runner = ThreadRunner(model, settings.workers, warm=settings.warm)
+        batching = _batching(model, settings)
+        direct = not settings.isolate and model.predict_is_async and batching is None
+        return Dispatcher(model, runner, max_queue=settings.max_queue,
+                          timeout=settings.predict_timeout, batching=batching, direct=direct)
+
+    def line(self, name: str) -> Dispatcher:
+        return self._lines[name]
+
+    async def start(self) -> None:
+        """Warm every model (in its threads' process or in each worker) before serving."""
+        for line in self._lines.values():
+            await line.start()
+
+    async def close(self) -> None:
+        await asyncio.gather(*(line.close() for line in self._lines.values()),
+                             return_exceptions=True)
+
+    async def predict(self, model: ModelWrapper, kwargs: dict[str, Any],
+                      accept: str | None) -> Answer:
+        return await self._lines[model.name].predict(kwargs, accept)
+
+    async def metadata(self, model: ModelWrapper) -> dict[str, Any]:
+        """``get_metadata()`` off the event loop (it may read files)."""
+        return await asyncio.to_thread(model.metadata)
