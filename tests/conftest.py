@@ -20,6 +20,8 @@ SOURCES = {
     "asyncmod": "tests.models.asyncmod",
     "trainer": "tests.models.trainer",
     "dictschema": "tests.models.dictschema",
+    "crashy": "tests.models.crashy",
+    "batcher": "tests.models.batcher",
 }
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -35,14 +35,6 @@ class Inputs:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         self.files.clear()
-
-    @contextlib.contextmanager
-    def owned(self) -> Iterator[Inputs]:
-        """Remove the files when the block ends, however it ends."""
-        try:
-            yield self
-        finally:
-            self.cleanup()
 
 
 def _multi(pairs: MultiMapping[Any]) -> dict[str, list[Any]]:

@@ -67,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # run_app handles SIGINT and SIGTERM: both stop the server cleanly, trainings included.
         web.run_app(app, host=settings.listen_ip, port=settings.listen_port, loop=_new_loop(),
                     print=lambda _default: print(text, flush=True),
+                    # a client that leaves cancels its request: queued predictions are dropped
+                    handler_cancellation=True,
                     shutdown_timeout=settings.cancel_grace + 1)
     except DeepaasError as exc:  # e.g. a module's warm() failed: no half-ready server
         print("deepaas-run: %s" % exc, file=sys.stderr)

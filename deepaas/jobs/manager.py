@@ -148,13 +148,20 @@ class JobManager:
 
         The job takes ownership of ``files`` (uploads) and removes them when it ends.
         """
+        try:
+            return await self._submit(model, kwargs, set(files))
+        except BaseException:
+            _remove(files)  # nobody else will: the caller handed them over
+            raise
+
+    async def _submit(self, model: ModelWrapper, kwargs: dict[str, Any], files: set[str]) -> Job:
         if not model.provides("train") or model.source is None:
             raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
         job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs),
                   date=datetime.datetime.now())
         self.job_dir(job.uuid).mkdir(parents=True, exist_ok=True)
         self.log_path(job.uuid).touch()
-        kwargs = self._adopt_uploads(job.uuid, kwargs, set(files))
+        kwargs = self._adopt_uploads(job.uuid, kwargs, files)
         await self._store.put(job)
         self._active[job.uuid] = _Active(job, model, kwargs)
         self._queue.append(job.uuid)
@@ -285,3 +292,9 @@ class JobManager:
         else:
             await active.done.wait()
 
+
+
+def _remove(paths: Iterable[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)

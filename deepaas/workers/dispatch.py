@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from deepaas.exceptions import DeepaasError, ModelError, Overloaded, PredictTimeout
@@ -51,6 +52,12 @@ class _Call:
     kwargs: dict[str, Any]
     accept: str | None
     future: asyncio.Future[Answer]
+    release: Callable[[], None] | None = None  # frees what the call uses (uploaded files)
+
+    def done(self) -> None:
+        if self.release is not None:
+            self.release()
+            self.release = None
 
 
 def _settle(call: _Call, result: Answer | BaseException) -> None:
@@ -73,14 +80,24 @@ class Dispatcher:
         # A coroutine predict in this process is awaited at once, concurrently: queueing it
         # behind "workers" consumers would serialise what its author made concurrent.
         self._direct = direct
-        self._queue: asyncio.Queue[_Call] = asyncio.Queue(maxsize=max_queue)
+        self._queue: asyncio.Queue[_Call] = asyncio.Queue()
+        self._max_queue = max_queue
+        self._idle = 0  # consumers waiting for work: what they will take at once never waits
         self._timeout = timeout or None
         self._batching = batching
         self._consumers: list[asyncio.Task[None]] = []
 
     @property
     def waiting(self) -> int:
-        return self._queue.qsize()
+        """Predictions queued that no free consumer is about to take."""
+        return max(self._queue.qsize() - self._idle, 0)
+
+    async def _next(self) -> _Call:
+        self._idle += 1
+        try:
+            return await self._queue.get()
+        finally:
+            self._idle -= 1
 
     async def start(self) -> None:
         await self.runner.start()
@@ -93,29 +110,43 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*self._consumers, return_exceptions=True)
         while not self._queue.empty():
-            self._queue.get_nowait().future.cancel()
+            call = self._queue.get_nowait()
+            call.future.cancel()
+            call.done()
         await self.runner.close()
 
-    async def predict(self, kwargs: dict[str, Any], accept: str | None) -> Answer:
-        """Queue one prediction and wait for its answer."""
+    async def predict(self, kwargs: dict[str, Any], accept: str | None,
+                      release: Callable[[], None] | None = None) -> Answer:
+        """Queue one prediction and wait for its answer.
+
+        ``release`` is called once the prediction no longer needs its inputs: when it ran, or
+        when it was dropped unrun because the client went away while it waited.
+        """
         if self._direct:
             try:
                 return await asyncio.wait_for(self.model.apredict(kwargs, accept), self._timeout)
             except asyncio.TimeoutError:
                 raise self._late() from None
-        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        try:
-            self._queue.put_nowait(_Call(kwargs, accept, future))
-        except asyncio.QueueFull:
+            finally:
+                if release is not None:
+                    release()
+        if self.waiting >= self._max_queue:
+            if release is not None:
+                release()
             raise Overloaded("Model '%s' has %d predictions waiting already; try again shortly"
-                             % (self.model.name, self._queue.qsize())) from None
-        return await future  # cancelled with the handler when the client goes away
+                             % (self.model.name, self.waiting))
+        call = _Call(kwargs, accept, asyncio.get_running_loop().create_future(), release)
+        self._queue.put_nowait(call)
+        return await call.future  # cancelled with the handler when the client goes away
 
     async def _consume(self) -> None:
         while True:
-            call = await self._queue.get()
-            if not call.future.done():
-                await self._execute("predict", (call.kwargs, call.accept), [call])
+            call = await self._next()
+            try:
+                if not call.future.done():
+                    await self._execute("predict", (call.kwargs, call.accept), [call])
+            finally:
+                call.done()
 
     async def _gather(self, first: _Call) -> list[_Call]:
         assert self._batching is not None
@@ -133,18 +164,26 @@ class Dispatcher:
                     call = await asyncio.wait_for(self._queue.get(), left)
                 except asyncio.TimeoutError:
                     break
-            if not call.future.done():
+            if call.future.done():
+                call.done()
+            else:
                 batch.append(call)
         return batch
 
     async def _consume_batches(self) -> None:
         while True:
-            first = await self._queue.get()
+            first = await self._next()
             if first.future.done():
+                first.done()
                 continue
-            batch = [c for c in await self._gather(first) if not c.future.done()]
-            if batch:
-                await self._execute("batch", [(c.kwargs, c.accept) for c in batch], batch)
+            batch = await self._gather(first)
+            try:
+                live = [c for c in batch if not c.future.done()]
+                if live:
+                    await self._execute("batch", [(c.kwargs, c.accept) for c in live], live)
+            finally:
+                for call in batch:
+                    call.done()
 
     async def _execute(self, kind: str, payload: Any, calls: list[_Call]) -> None:
         try:

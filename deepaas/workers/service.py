@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from deepaas.config import Settings
@@ -54,9 +55,9 @@ class Predictions:
         await asyncio.gather(*(line.close() for line in self._lines.values()),
                              return_exceptions=True)
 
-    async def predict(self, model: ModelWrapper, kwargs: dict[str, Any],
-                      accept: str | None) -> Answer:
-        return await self._lines[model.name].predict(kwargs, accept)
+    async def predict(self, model: ModelWrapper, kwargs: dict[str, Any], accept: str | None,
+                      release: Callable[[], None] | None = None) -> Answer:
+        return await self._lines[model.name].predict(kwargs, accept, release)
 
     async def metadata(self, model: ModelWrapper) -> dict[str, Any]:
         """``get_metadata()`` off the event loop (it may read files)."""

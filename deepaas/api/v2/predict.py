@@ -21,9 +21,12 @@ async def predict(request: web.Request, model: ModelWrapper) -> web.Response:
     if not model.provides("predict"):
         raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
     spec = model.predict_args
-    with (await read_inputs(request, spec, settings)).owned() as inputs:
-        accept = inputs.kwargs.get("accept") if spec.has_accept else None
-        answer = await request.app[PREDICTIONS].predict(model, inputs.kwargs, accept)
+    inputs = await read_inputs(request, spec, settings)
+    accept = inputs.kwargs.get("accept") if spec.has_accept else None
+    # The uploads are removed once the prediction is over (or dropped unrun), not when the
+    # client leaves: a prediction already running may still be reading them.
+    answer = await request.app[PREDICTIONS].predict(model, inputs.kwargs, accept,
+                                                    release=inputs.cleanup)
     if answer.is_json:
         return web.Response(body=answer.body, content_type="application/json", charset="utf-8")
     return web.Response(body=answer.body, headers={"Content-Type": answer.content_type})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -68,11 +69,9 @@ def _enabled(handler: Handler) -> Handler:
 async def start(request: web.Request, model: ModelWrapper) -> web.Response:
     inputs = await read_inputs(request, model.train_args, request.app[SETTINGS])
     jobs = request.app[JOBS]
-    try:
-        job = await jobs.submit(model, inputs.kwargs, inputs.files)
-    except BaseException:
-        inputs.cleanup()
-        raise
+    # The job owns the uploads from here; shielded, so a client leaving mid-submit cannot
+    # leave a half-registered job behind.
+    job = await asyncio.shield(jobs.submit(model, inputs.kwargs, inputs.files))
     return json_response(_record(job, jobs))
 
 

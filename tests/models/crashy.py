@@ -1,0 +1,30 @@
+"""A module that crashes its process in the ways real ones do, or takes its time."""
+
+import ctypes
+import os
+import signal
+import time
+
+from webargs import fields
+
+STATE = {"warm": 0}
+
+
+def warm():
+    STATE["warm"] += 1
+
+
+def get_predict_args():
+    return {"mode": fields.Str(load_default="ok"), "sleep": fields.Float(load_default=0.0)}
+
+
+def predict(**kwargs):
+    mode = kwargs["mode"]
+    if mode == "exit":
+        os._exit(3)
+    if mode == "segfault":
+        ctypes.string_at(0)
+    if mode == "oom-killed":  # what the kernel's OOM killer does
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(kwargs["sleep"])
+    return {"pid": os.getpid(), "warm": STATE["warm"]}
