@@ -6,9 +6,11 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from aiohttp import web
 
+from deepaas.api.access import AccessLog
 from deepaas.api.app import create_app
 from deepaas.config import Settings, load_settings
 from deepaas.debug import DebugCapture
@@ -20,13 +22,19 @@ __all__ = ["main", "banner"]
 LOG = logging.getLogger("deepaas.run")
 
 
-def setup_logging(settings: Settings) -> None:
+def setup_logging(settings: Settings) -> AccessLog:
+    """Logs to stderr (and ``--log-file``); the access log writes there too, in batches."""
     level = logging.DEBUG if settings.debug else getattr(logging, settings.log_level)
+    streams: list[TextIO] = [sys.stderr]
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if settings.log_file:
-        handlers.append(logging.FileHandler(settings.log_file))
+        handler = logging.FileHandler(settings.log_file)
+        handlers.append(handler)
+        assert handler.stream is not None  # opened at once (delay=False)
+        streams.append(handler.stream)
     logging.basicConfig(level=level, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return AccessLog(streams, enabled=level <= logging.INFO)
 
 
 def banner(settings: Settings, registry: Registry) -> str:
@@ -53,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM; exit non-zero when it cannot start."""
     try:
         settings = load_settings(argv)
-        setup_logging(settings)
+        access = setup_logging(settings)
         capture = DebugCapture() if settings.debug_endpoint else None
         if capture is not None:
             capture.start()
@@ -68,11 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         web.run_app(app, host=settings.listen_ip, port=settings.listen_port, loop=_new_loop(),
                     print=lambda _default: print(text, flush=True),
                     # a client that leaves cancels its request: queued predictions are dropped
-                    handler_cancellation=True,
+                    handler_cancellation=True, access_log_class=access.logger_class(),
                     shutdown_timeout=settings.cancel_grace + 1)
     except DeepaasError as exc:  # e.g. a module's warm() failed: no half-ready server
         print("deepaas-run: %s" % exc, file=sys.stderr)
         return exc.exit_code
+    finally:
+        access.flush()
     return 0
 
 

@@ -202,6 +202,18 @@ class ModelWrapper:
                 answers.append(error)
         return answers
 
+    def predict_each(self, calls: list[tuple[dict[str, Any], str | None]]
+                     ) -> list[Answer | DeepaasError]:
+        """``predict`` for each call in turn: one hand-over to a worker for several waiting
+        requests, each with its own answer or error."""
+        answers: list[Answer | DeepaasError] = []
+        for kwargs, accept in calls:
+            try:
+                answers.append(self.predict(kwargs, accept))
+            except DeepaasError as error:
+                answers.append(error)
+        return answers
+
     def predict(self, kwargs: dict[str, Any], accept: str | None) -> Answer:
         """Run a synchronous ``predict`` and build its answer (call from a worker thread)."""
         return self.answer(self.call("predict", **kwargs), accept)

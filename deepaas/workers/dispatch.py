@@ -22,6 +22,7 @@ from deepaas.model.wrapper import ModelWrapper
 __all__ = ["Batching", "Dispatcher", "Runner"]
 
 LOG = logging.getLogger(__name__)
+_MAX_HANDOVER = 32  # waiting predictions one consumer takes in one go
 
 
 class Runner(Protocol):
@@ -139,14 +140,28 @@ class Dispatcher:
         self._queue.put_nowait(call)
         return await call.future  # cancelled with the handler when the client goes away
 
+    def _ready(self, first: _Call) -> list[_Call]:
+        """``first`` and, without a timeout, this consumer's share of what already waits:
+        handed over together, they cost one thread or process hand-over instead of many."""
+        calls = [first]
+        if self._timeout is None:
+            share = min(_MAX_HANDOVER - 1, self._queue.qsize() // self.runner.capacity)
+            for _ in range(share):
+                calls.append(self._queue.get_nowait())
+        return calls
+
     async def _consume(self) -> None:
         while True:
-            call = await self._next()
+            calls = self._ready(await self._next())
             try:
-                if not call.future.done():
-                    await self._execute("predict", (call.kwargs, call.accept), [call])
+                live = [c for c in calls if not c.future.done()]
+                if len(live) == 1:
+                    await self._execute("predict", (live[0].kwargs, live[0].accept), live)
+                elif live:
+                    await self._execute("many", [(c.kwargs, c.accept) for c in live], live)
             finally:
-                call.done()
+                for call in calls:
+                    call.done()
 
     async def _gather(self, first: _Call) -> list[_Call]:
         assert self._batching is not None
@@ -202,7 +217,7 @@ class Dispatcher:
             for call in calls:
                 _settle(call, ModelError("Prediction failed: %s: %s" % (type(exc).__name__, exc)))
             return
-        for call, one in zip(calls, result if kind == "batch" else [result], strict=True):
+        for call, one in zip(calls, [result] if kind == "predict" else result, strict=True):
             _settle(call, one)
 
     def _late(self) -> PredictTimeout:

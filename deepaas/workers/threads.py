@@ -32,9 +32,12 @@ class ThreadRunner:
             await self._in_pool(self.model.warm)
 
     async def run(self, kind: str, payload: Any) -> Any:
-        """``("predict", (kwargs, accept))`` -> Answer; ``("batch", calls)`` -> answers."""
+        """``("predict", (kwargs, accept))`` -> Answer; ``("batch", calls)`` (predict_batch)
+        or ``("many", calls)`` (predict each) -> one answer or error per call."""
         if kind == "batch":
             return await self._in_pool(self.model.predict_many, payload)
+        if kind == "many":
+            return await self._in_pool(self.model.predict_each, payload)
         kwargs, accept = payload
         if self.model.predict_is_async:
             return await self.model.apredict(kwargs, accept)

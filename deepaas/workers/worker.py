@@ -1,7 +1,8 @@
 """A prediction worker process: ``python -m deepaas.workers.worker FD NAME SOURCE WARM``.
 
 It loads the module, warms it, says ``ready`` and then answers one request at a time on the
-socket it was given: ``("predict", (kwargs, accept))`` or ``("batch", [(kwargs, accept), ...])``.
+socket it was given: ``("predict", (kwargs, accept))``, or a list of such calls as
+``("batch", calls)`` (one ``predict_batch``) or ``("many", calls)`` (``predict`` each).
 Answers are built here (JSON or raw bytes), so only bytes travel back; errors travel as plain
 dicts, since an aiohttp exception cannot be unpickled on the other side.
 """
@@ -35,6 +36,8 @@ def _serve_one(model: ModelWrapper, loop: asyncio.AbstractEventLoop, kind: str,
     try:
         if kind == "batch":
             return "batch", [_reply(r) for r in model.predict_many(payload)]
+        if kind == "many":
+            return "batch", [_serve_one(model, loop, "predict", call) for call in payload]
         kwargs, accept = payload
         if model.predict_is_async:
             return _reply(loop.run_until_complete(model.apredict(kwargs, accept)))

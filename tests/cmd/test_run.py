@@ -70,6 +70,7 @@ def test_serves_and_stops_cleanly_on_signal(sig, tmp_path):
     out = proc.stdout.read()
     assert code == 0, out
     assert took < 5
+    assert 'aiohttp.access: 127.0.0.1 "GET /v2/models/" 200' in out  # flushed at the stop
     assert "%s/api" % base in out and "%s/swagger.json" % base in out and "%s/v2/" % base in out
 
 

@@ -1,0 +1,46 @@
+"""The batched access log."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+
+from deepaas.api.access import AccessLog
+
+
+class Request:
+    remote, method, raw_path = "127.0.0.1", "POST", "/v2/models/basic/predict/?n=1"
+
+
+class Response:
+    status, body_length = 200, 57
+
+
+async def test_lines_are_written_in_a_batch_shortly_after():
+    stream = io.StringIO()
+    log = AccessLog([stream])
+    for _ in range(3):
+        log.add(Request(), Response(), 0.00123)  # type: ignore[arg-type]
+    assert stream.getvalue() == ""  # not yet: batched
+    await asyncio.sleep(0.4)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO aiohttp.access: 127.0.0.1 "
+                        r'"POST /v2/models/basic/predict/\?n=1" 200 1.23ms 57B', lines[0])
+
+
+async def test_a_large_buffer_is_written_at_once_and_flush_writes_the_rest():
+    stream = io.StringIO()
+    log = AccessLog([stream])
+    for _ in range(1000):
+        log.add(Request(), Response(), 0.001)  # type: ignore[arg-type]
+    written = len(stream.getvalue().splitlines())
+    assert 0 < written < 1000
+    log.flush()
+    assert len(stream.getvalue().splitlines()) == 1000
+
+
+def test_a_disabled_log_says_so():
+    log = AccessLog([io.StringIO()], enabled=False)
+    assert log.logger_class()(None, "").enabled is False  # type: ignore[arg-type]
