@@ -129,7 +129,7 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("server did not start: %s" % argv)
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
