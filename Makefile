@@ -44,6 +44,8 @@ test: lint test-main test-webargs5
 
 # Benchmarks print ratios and timings measured in one run; results go in the README.
 bench: venv
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/predict_bench.py
 	$(BIN)/python bench/jobs_bench.py
 
 clean:

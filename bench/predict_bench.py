@@ -39,23 +39,26 @@ MODULES = {
     "matmul": '''
         import numpy as np
         from webargs import fields
-        W = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
+        N = 4096  # a 128 MB weight: reading it dominates one request's cost
+        W = np.random.default_rng(0).standard_normal((N, N))  # float64, numpy's default
         def get_predict_args():
             return {"seed": fields.Int(load_default=1)}
         def predict(**kwargs):
-            x = np.full((1, 2048), kwargs["seed"], dtype=np.float32)
+            x = np.full((1, N), float(kwargs["seed"]))
             return {"norm": float(np.linalg.norm(x @ W))}
     ''',
     "matmul_batched": '''
         import numpy as np
         from webargs import fields
-        W = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
+        N = 4096  # a 128 MB weight: reading it dominates one request's cost
+        W = np.random.default_rng(0).standard_normal((N, N))  # float64, numpy's default
         max_batch_size = 64
-        max_batch_delay_ms = 2
+        max_batch_delay_ms = 5
         def get_predict_args():
             return {"seed": fields.Int(load_default=1)}
         def predict_batch(batch):
-            x = np.array([[k["seed"]] * 2048 for k in batch], dtype=np.float32)
+            seeds = np.array([k["seed"] for k in batch], dtype=np.float64)
+            x = np.repeat(seeds[:, None], N, axis=1)
             return [{"norm": float(n)} for n in np.linalg.norm(x @ W, axis=1)]
         def predict(**kwargs):
             return predict_batch([kwargs])[0]
@@ -208,7 +211,7 @@ def batching(root: Path) -> None:
         wrk(plain, root, 8)
         wrk(batched, root, 8)
         one, many = wrk(plain, root, 64), wrk(batched, root, 64)
-    print("\nnumpy model (1x2048 @ 2048x2048 per request), wrk -c64")
+    print("\nnumpy model (1x4096 @ 4096x4096 float64 per request), wrk -c64")
     print("| mode                           |     req/s |  p50 ms  |  p99 ms  | ratio |")
     print("|---|---|---|---|---|")
     print(_row("predict (unbatched)", one, "1.0x"))
