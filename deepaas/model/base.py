@@ -33,6 +33,23 @@ arguments) or an instance. Only ``predict`` is required; a missing method, or on
 File arguments are declared with ``fields.Field(metadata={"type": "file"})`` and arrive as
 :class:`deepaas.model.wrapper.UploadedFile`; the temporary file is removed after the request.
 
+Several predictions in one call: define ``predict_batch(list_of_kwargs)`` returning a list of
+the same length (an item that is an exception fails only its own request). The server then
+gathers concurrent requests, up to ``max_batch_size`` or until ``max_batch_delay_ms`` after the
+first, and calls it once; set those two as module (or class) attributes to override the
+server's ``--max-batch-size`` / ``--max-batch-delay-ms``. Each request keeps its own argument
+validation, ``accept`` and schema check::
+
+    max_batch_size = 64
+    max_batch_delay_ms = 5
+
+    def predict_batch(batch):
+        inputs = np.stack([to_vector(kwargs) for kwargs in batch])
+        return [{"score": float(s)} for s in model(inputs)]
+
+``predict`` may also be a coroutine (``async def predict``): it is then awaited on the
+server's event loop, concurrently, and must not block.
+
 ``train`` runs in a process of its own (after ``warm()``), with everything it prints kept as
 the job's log. It can report how far it has come, for clients to watch and plot::
 
@@ -83,3 +100,5 @@ class BaseModel(abc.ABC):
     def train(self, **kwargs: Any) -> Any:
         """Train the model; runs in its own process. Return a JSON-able result (metrics)."""
         raise NotImplementedError()
+
+    # Optional: ``def predict_batch(self, batch: list[dict]) -> list`` (see the module doc).
