@@ -24,8 +24,8 @@ from marshmallow import fields
 
 import deepaas
 from deepaas.api.keys import REGISTRY, SETTINGS, SPECS
+from deepaas.api.spec_definitions import DEFINITIONS, VALIDATION_ERRORS
 from deepaas.config import Settings
-from deepaas.jobs.records import JobStatus
 from deepaas.model.args import ArgSpec, is_file_field, wire_name
 from deepaas.model.loading import Registry
 from deepaas.model.outputs import JSON_TYPES
@@ -55,102 +55,6 @@ _LIST_FILTERS = (
 _LOG_FOLLOW = (("follow", "boolean", "Keep the answer open and stream new lines until the "
                                      "training ends"),)
 _BINARY = {"type": "string", "format": "binary"}
-
-
-def _text(description: str, **kwargs: Any) -> fields.Field:
-    return fields.String(metadata={"description": description}, **kwargs)
-
-
-class _Doc(marshmallow.Schema):
-    """A documented answer; answers may carry more keys than these (no additionalProperties)."""
-
-    class Meta:
-        unknown = marshmallow.EXCLUDE
-
-
-class _Failure(_Doc):
-    message = _text("Failure message", required=True)
-
-
-class _Location(_Doc):
-    rel = fields.String(required=True)
-    href = fields.String(required=True)
-    type = fields.String()
-
-
-class _Version(_Doc):
-    version = fields.String(required=True)
-    id = fields.String(required=True)
-    links = fields.List(fields.Nested(_Location))
-
-
-class _Versions(_Doc):
-    versions = fields.List(fields.Nested(_Version))
-    links = fields.List(fields.Nested(_Location))
-
-
-class _ModelMeta(_Doc):
-    id = _text("Model identifier", required=True)
-    name = _text("Model name", required=True)
-    description = _text("Model description", required=True)
-    license = _text("Model license")
-    author = _text("Model author")
-    version = _text("Model version")
-    url = _text("Model url")
-    links = fields.List(fields.Nested(_Location))
-
-
-class _Models(_Doc):
-    models = fields.List(fields.Nested(_ModelMeta))
-
-
-class _TrainingResult(_Doc):
-    output = fields.Raw(metadata={"description": "What the model's train() returned"})
-    finish_date = _text("Training end time")
-    duration = _text("How long the training ran")
-
-
-class _Training(_Doc):
-    uuid = _text("Training identifier", required=True)
-    date = _text("Training start time", required=True)
-    status = _text("Training status", required=True,
-                   validate=marshmallow.validate.OneOf(
-                       [s.value for s in JobStatus if s.wire == s.value]))
-    message = _text("Optional message explaining status")
-    args = fields.Dict(metadata={"description": "The arguments the training was given"})
-    result = fields.Nested(_TrainingResult)
-    queued = fields.Boolean(metadata={
-        "description": "Present while the training waits for a free slot (status is running)"})
-    position = fields.Integer(metadata={
-        "description": "Place in line among the model's waiting trainings (1: next)"})
-    progress = fields.Dict(metadata={
-        "description": "Latest progress report: step, total, fraction, time, metric values"})
-    metrics = fields.List(fields.Dict(), metadata={
-        "description": "Every progress report, oldest first (one training only)"})
-
-
-class _Prediction(_Doc):
-    status = _text("Response status message", required=True)
-    predictions = fields.Raw(required=True, metadata={"description": "What predict() returned"})
-
-
-# Registered in this order so that nested schemas resolve to the names above them.
-_DEFINITIONS: tuple[tuple[str, type[marshmallow.Schema]], ...] = (
-    ("Failure", _Failure),
-    ("Location", _Location),
-    ("Version", _Version),
-    ("Versions", _Versions),
-    ("ModelMeta", _ModelMeta),
-    ("Models", _Models),
-    ("TrainingResult", _TrainingResult),
-    ("Training", _Training),
-    ("Prediction", _Prediction),
-)
-_VALIDATION_ERRORS = {
-    "type": "object",
-    "description": "Each invalid argument's name mapped to its error messages",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-}
 
 
 def _jsonable(value: Any) -> bool:
@@ -213,10 +117,10 @@ class _Builder:
         self.plugin.converter.map_to_openapi_type(fields.Float, "number", "float")
 
     def build(self) -> dict[str, Any]:
-        for name, schema in _DEFINITIONS:
+        for name, schema in DEFINITIONS:
             self.spec.components.schema(name, schema=schema)
         self.spec.components.schema("TrainingList", {"type": "array", "items": "Training"})
-        self.spec.components.schema("ValidationErrors", _VALIDATION_ERRORS)
+        self.spec.components.schema("ValidationErrors", VALIDATION_ERRORS)
         answers = self._prediction_schemas()
         for path, operations in self._paths(answers):
             self.spec.path(path=self.settings.base_path + path, operations=operations)

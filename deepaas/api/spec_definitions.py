@@ -1,0 +1,112 @@
+"""The fixed definitions of the API description: what each route answers.
+
+Answers may carry more keys than these describe (no ``additionalProperties: false``): a
+superset of a DEEPaaS 2.x answer stays compatible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow
+from marshmallow import fields
+
+from deepaas.jobs.records import JobStatus
+
+__all__ = ["DEFINITIONS", "VALIDATION_ERRORS"]
+
+
+def _text(description: str, **kwargs: Any) -> fields.Field:
+    return fields.String(metadata={"description": description}, **kwargs)
+
+
+class _Doc(marshmallow.Schema):
+    """A documented answer; answers may carry more keys than these (no additionalProperties)."""
+
+    class Meta:
+        unknown = marshmallow.EXCLUDE
+
+
+class _Failure(_Doc):
+    message = _text("Failure message", required=True)
+
+
+class _Location(_Doc):
+    rel = fields.String(required=True)
+    href = fields.String(required=True)
+    type = fields.String()
+
+
+class _Version(_Doc):
+    version = fields.String(required=True)
+    id = fields.String(required=True)
+    links = fields.List(fields.Nested(_Location))
+
+
+class _Versions(_Doc):
+    versions = fields.List(fields.Nested(_Version))
+    links = fields.List(fields.Nested(_Location))
+
+
+class _ModelMeta(_Doc):
+    id = _text("Model identifier", required=True)
+    name = _text("Model name", required=True)
+    description = _text("Model description", required=True)
+    license = _text("Model license")
+    author = _text("Model author")
+    version = _text("Model version")
+    url = _text("Model url")
+    links = fields.List(fields.Nested(_Location))
+
+
+class _Models(_Doc):
+    models = fields.List(fields.Nested(_ModelMeta))
+
+
+class _TrainingResult(_Doc):
+    output = fields.Raw(metadata={"description": "What the model's train() returned"})
+    finish_date = _text("Training end time")
+    duration = _text("How long the training ran")
+
+
+class _Training(_Doc):
+    uuid = _text("Training identifier", required=True)
+    date = _text("Training start time", required=True)
+    status = _text("Training status", required=True,
+                   validate=marshmallow.validate.OneOf(
+                       [s.value for s in JobStatus if s.wire == s.value]))
+    message = _text("Optional message explaining status")
+    args = fields.Dict(metadata={"description": "The arguments the training was given"})
+    result = fields.Nested(_TrainingResult)
+    queued = fields.Boolean(metadata={
+        "description": "Present while the training waits for a free slot (status is running)"})
+    position = fields.Integer(metadata={
+        "description": "Place in line among the model's waiting trainings (1: next)"})
+    progress = fields.Dict(metadata={
+        "description": "Latest progress report: step, total, fraction, time, metric values"})
+    metrics = fields.List(fields.Dict(), metadata={
+        "description": "Every progress report, oldest first (one training only)"})
+
+
+class _Prediction(_Doc):
+    status = _text("Response status message", required=True)
+    predictions = fields.Raw(required=True, metadata={"description": "What predict() returned"})
+
+
+# Registered in this order so that nested schemas resolve to the names above them.
+DEFINITIONS: tuple[tuple[str, type[marshmallow.Schema]], ...] = (
+    ("Failure", _Failure),
+    ("Location", _Location),
+    ("Version", _Version),
+    ("Versions", _Versions),
+    ("ModelMeta", _ModelMeta),
+    ("Models", _Models),
+    ("TrainingResult", _TrainingResult),
+    ("Training", _Training),
+    ("Prediction", _Prediction),
+)
+VALIDATION_ERRORS = {
+    "type": "object",
+    "description": "Each invalid argument's name mapped to its error messages",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
