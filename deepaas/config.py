@@ -70,8 +70,9 @@ class Settings:
     predict_endpoint: bool = True
     debug_endpoint: bool = False
     doc_endpoint: bool = True
-    client_max_size: int = 0
+    client_max_size: int = 100 * 1024 * 1024
     cancel_grace: float = 5.0
+    shutdown_timeout: float = 30.0
     data_dir: str = "deepaas-data"
     max_trainings: int = 0
     trainings_per_model: int = 1
@@ -149,9 +150,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("predict_endpoint", parse_bool, "Serve predictions (false: the routes answer 402)."),
     Option("debug_endpoint", parse_bool, "Serve captured stdout, stderr and logs at /v2/debug/."),
     Option("doc_endpoint", parse_bool, "Serve the Swagger UI at /api."),
-    Option("client_max_size", _between(int, 0), "Largest request body in bytes (0: no limit)."),
+    Option("client_max_size", _between(int, 0), "Largest request body in bytes, uploads "
+           "included (default 100 MiB; 0: no limit); larger ones are answered 413."),
     Option("cancel_grace", _between(float, 0),
            "Seconds a cancelled training gets between SIGTERM and SIGKILL."),
+    Option("shutdown_timeout", _between(float, 0), "Seconds requests in flight get to finish "
+           "when the server is asked to stop."),
     Option("data_dir", str, "Where training records, logs and models' files are kept "
            "(relative paths start at the working directory)."),
     Option("max_trainings", _between(int, 0), "Trainings running at once on this server "

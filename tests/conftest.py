@@ -22,6 +22,7 @@ SOURCES = {
     "dictschema": "tests.models.dictschema",
     "crashy": "tests.models.crashy",
     "batcher": "tests.models.batcher",
+    "slowwarm": "tests.models.slowwarm",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -12,8 +13,17 @@ from aiohttp import web
 from deepaas import ENV_DATA_DIR
 from deepaas.api import docs, spec
 from deepaas.api.errors import error_middleware
-from deepaas.api.keys import DEBUG_CAPTURE, JOBS, PREDICTIONS, REGISTRY, SETTINGS
-from deepaas.api.v2 import debug, models, predict, train, versions
+from deepaas.api.keys import (
+    DEBUG_CAPTURE,
+    JOBS,
+    PREDICTIONS,
+    REGISTRY,
+    SETTINGS,
+    STATE,
+    WARMUP,
+    ServerState,
+)
+from deepaas.api.v2 import debug, health, models, predict, train, versions
 from deepaas.config import Settings
 from deepaas.debug import DebugCapture
 from deepaas.jobs.manager import JobManager, Limits
@@ -30,10 +40,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     # Modules find the data dir here (deepaas.data_dir()), in the server and its trainings.
     os.environ[ENV_DATA_DIR] = str(Path(app[SETTINGS].data_dir).resolve())
     await app[JOBS].start()
+    # Warm in the background: the server listens at once, so that probes (ready: 503 until
+    # warm) and metadata answer, while predictions wait for their model to be warm.
+    app[WARMUP] = asyncio.create_task(app[PREDICTIONS].start(), name="warm-up")
     try:
-        await app[PREDICTIONS].start()  # warms every model where it will predict
         yield
     finally:
+        app[STATE].stopping = True
+        if not app[WARMUP].done():
+            app[WARMUP].cancel()
+        await asyncio.gather(app[WARMUP], return_exceptions=True)
         await app[JOBS].close()
         await app[PREDICTIONS].close()
 
@@ -55,13 +71,14 @@ def create_app(settings: Settings, registry: Registry,
         client_max_size=settings.client_max_size or sys.maxsize,
     )
     app[SETTINGS] = settings
+    app[STATE] = ServerState()
     app[REGISTRY] = registry
     app[PREDICTIONS] = Predictions(list(registry.models.values()), settings)
     app[JOBS] = _job_manager(settings)
     if debug_capture is not None:
         app[DEBUG_CAPTURE] = debug_capture
     base = settings.base_path
-    for resource in (versions, models, predict, train, debug):
+    for resource in (versions, health, models, predict, train, debug):
         resource.setup_routes(app, base)
     spec.setup_routes(app)
     docs.setup_routes(app)

@@ -15,6 +15,7 @@ from deepaas.exceptions import (
     ModelNotFound,
     ModuleHTTPError,
     NotProvided,
+    PayloadTooLarge,
 )
 from deepaas.model.outputs import dumps
 
@@ -60,6 +61,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except DeepaasError as error:
         return to_response(error, debug=request.app[SETTINGS].debug)
+    except web.HTTPRequestEntityTooLarge:  # aiohttp's own limit on bodies it reads
+        return to_response(PayloadTooLarge(
+            "Request body larger than the %d bytes this server accepts (--client-max-size)"
+            % request.app[SETTINGS].client_max_size))
     except web.HTTPException:
         raise
     except Exception as exc:  # a bug of ours: answer JSON and keep serving

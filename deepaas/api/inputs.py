@@ -21,6 +21,7 @@ from deepaas.model.wrapper import UploadedFile
 __all__ = ["Inputs", "read_inputs"]
 
 _CHUNK = 256 * 1024
+_MAX_PARTS = 1000  # multipart parts in one request: arguments are a handful, not thousands
 
 
 @dataclasses.dataclass
@@ -48,7 +49,8 @@ class _Limit:
     def add(self, size: int) -> None:
         self.seen += size
         if self.max_size and self.seen > self.max_size:
-            raise PayloadTooLarge("request body larger than %d bytes" % self.max_size)
+            raise PayloadTooLarge("Request body larger than the %d bytes this server accepts "
+                                  "(--client-max-size)" % self.max_size)
 
 
 async def _save_file(part: BodyPartReader, settings: Settings, limit: _Limit,
@@ -69,7 +71,11 @@ async def _read_multipart(request: web.Request, wanted: frozenset[str], settings
     form: dict[str, list[Any]] = {}
     limit = _Limit(settings.client_max_size)
     reader = await request.multipart()
+    parts = 0
     while (part := await reader.next()) is not None:
+        parts += 1
+        if parts > _MAX_PARTS:
+            raise BadRequest({"form": ["More than %d parts in one request." % _MAX_PARTS]})
         if not isinstance(part, BodyPartReader):  # a nested multipart is no argument
             await part.release()
             continue
@@ -95,6 +101,8 @@ async def _read_json(request: web.Request) -> dict[str, Any] | None:
         body = json.loads(raw)
     except ValueError:
         raise BadRequest({"json": ["Invalid JSON body."]}) from None
+    except RecursionError:  # nesting deeper than the interpreter's stack allows
+        raise BadRequest({"json": ["JSON body nested too deeply."]}) from None
     return body if isinstance(body, dict) else None
 
 
@@ -121,6 +129,10 @@ def _from_accept_header(header: str, choices: Sequence[str]) -> str | None:
 async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Settings) -> Inputs:
     """Collect and validate the arguments; the caller owns (and must clean) the files."""
     files: list[str] = []
+    limit = settings.client_max_size
+    if limit and request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge("Request body of %d bytes is larger than the %d bytes this server "
+                              "accepts (--client-max-size)" % (request.content_length, limit))
     try:
         sources = [_multi(request.query)]
         json_body = None

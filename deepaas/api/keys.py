@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+
 from aiohttp import web
 
 from deepaas.config import Settings
@@ -10,7 +13,8 @@ from deepaas.jobs.manager import JobManager
 from deepaas.model.loading import Registry
 from deepaas.workers.service import Predictions
 
-__all__ = ["SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS"]
+__all__ = ["SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS", "WARMUP",
+           "STATE", "ServerState"]
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
@@ -18,3 +22,14 @@ PREDICTIONS = web.AppKey("predictions", Predictions)
 JOBS = web.AppKey("jobs", JobManager)
 DEBUG_CAPTURE = web.AppKey("debug_capture", DebugCapture)
 SPECS = web.AppKey("specs", dict)
+WARMUP = web.AppKey("warmup", asyncio.Task)
+
+
+@dataclasses.dataclass
+class ServerState:
+    """What the health probes report beyond the models: whether the server is stopping."""
+
+    stopping: bool = False
+
+
+STATE = web.AppKey("state", ServerState)

@@ -8,10 +8,9 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from aiohttp import web
-
 from deepaas.api.access import AccessLog
 from deepaas.api.app import create_app
+from deepaas.cmd.serve import serve
 from deepaas.config import Settings, load_settings
 from deepaas.debug import DebugCapture
 from deepaas.exceptions import DeepaasError
@@ -71,19 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     app = create_app(settings, registry, debug_capture=capture)
     text = banner(settings, registry)
-    try:
-        # run_app handles SIGINT and SIGTERM: both stop the server cleanly, trainings included.
-        web.run_app(app, host=settings.listen_ip, port=settings.listen_port, loop=_new_loop(),
-                    print=lambda _default: print(text, flush=True),
-                    # a client that leaves cancels its request: queued predictions are dropped
-                    handler_cancellation=True, access_log_class=access.logger_class(),
-                    shutdown_timeout=settings.cancel_grace + 1)
-    except DeepaasError as exc:  # e.g. a module's warm() failed: no half-ready server
-        print("deepaas-run: %s" % exc, file=sys.stderr)
-        return exc.exit_code
-    finally:
-        access.flush()
-    return 0
+    return serve(app, settings, access, _new_loop(), lambda: print(text, flush=True))
 
 
 if __name__ == "__main__":

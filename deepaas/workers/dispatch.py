@@ -87,6 +87,12 @@ class Dispatcher:
         self._timeout = timeout or None
         self._batching = batching
         self._consumers: list[asyncio.Task[None]] = []
+        self._warmed = asyncio.Event()  # predictions that come during warm-up wait for it
+        self.failure: DeepaasError | None = None  # why the model could not be started
+
+    @property
+    def ready(self) -> bool:
+        return self._warmed.is_set() and self.failure is None
 
     @property
     def waiting(self) -> int:
@@ -101,7 +107,20 @@ class Dispatcher:
             self._idle -= 1
 
     async def start(self) -> None:
-        await self.runner.start()
+        """Warm the model where it will predict, then start taking predictions; if warming
+        fails, every waiting and later prediction answers why."""
+        try:
+            await self.runner.start()
+        except Exception as exc:
+            self.failure = exc if isinstance(exc, DeepaasError) else ModelError(
+                "Model '%s' failed to start: %s: %s" % (self.model.name, type(exc).__name__, exc))
+            while not self._queue.empty():
+                call = self._queue.get_nowait()
+                _settle(call, self.failure)
+                call.done()
+            self._warmed.set()
+            raise self.failure from exc
+        self._warmed.set()
         consume = self._consume_batches if self._batching else self._consume
         self._consumers = [asyncio.create_task(consume(), name="predict-%s-%d" % (
             self.model.name, i)) for i in range(self.runner.capacity)]
@@ -123,7 +142,12 @@ class Dispatcher:
         ``release`` is called once the prediction no longer needs its inputs: when it ran, or
         when it was dropped unrun because the client went away while it waited.
         """
+        if self.failure is not None:
+            if release is not None:
+                release()
+            raise self.failure
         if self._direct:
+            await self._warmed.wait()
             try:
                 return await asyncio.wait_for(self.model.apredict(kwargs, accept), self._timeout)
             except asyncio.TimeoutError:

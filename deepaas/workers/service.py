@@ -47,9 +47,16 @@ class Predictions:
         return self._lines[name]
 
     async def start(self) -> None:
-        """Warm every model (in its threads' process or in each worker) before serving."""
+        """Warm every model where it will predict (threads' process, or each worker).
+
+        The server already listens meanwhile: probes and metadata answer, predictions wait.
+        """
         for line in self._lines.values():
             await line.start()
+
+    @property
+    def ready(self) -> bool:
+        return all(line.ready for line in self._lines.values())
 
     async def close(self) -> None:
         await asyncio.gather(*(line.close() for line in self._lines.values()),

@@ -10,6 +10,7 @@ dicts, since an aiohttp exception cannot be unpickled on the other side.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import sys
 import traceback
@@ -63,7 +64,8 @@ def main(argv: list[str]) -> int:
         failed = exc if isinstance(exc, DeepaasError) else ModelError(
             "%s: %s" % (type(exc).__name__, exc))
         failed.traceback = traceback.format_exc()
-        sock.sendall(pack(("failed", to_wire(failed))))
+        with contextlib.suppress(OSError):  # the server may have gone already
+            sock.sendall(pack(("failed", to_wire(failed))))
         return 1
     sock.sendall(pack(("ready", None)))
     loop = asyncio.new_event_loop()

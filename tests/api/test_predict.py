@@ -276,3 +276,32 @@ async def test_get_is_not_allowed(make_client):
     client = await make_client("basic")
     resp = await client.get(URL)
     assert resp.status == 405
+
+
+async def test_declared_body_over_the_limit_is_refused_before_reading(make_client):
+    client = await make_client("basic", client_max_size=1000)
+    resp = await client.post(URL, params={"n": "1"}, data=b"x" * 5000,
+                             headers={"Content-Type": "application/octet-stream"})
+    assert resp.status == 413
+    assert "--client-max-size" in (await resp.json())["message"]
+    resp = await client.post(URL, params={"n": "1"}, json={"word": "y" * 5000})
+    assert resp.status == 413 and resp.content_type == "application/json"
+
+
+async def test_deeply_nested_json_is_400(make_client):
+    client = await make_client("basic")
+    body = "[" * 100000 + "]" * 100000
+    resp = await client.post(URL, params={"n": "1"}, data=body,
+                             headers={"Content-Type": "application/json"})
+    assert resp.status == 400
+    assert await resp.json() == {"json": ["JSON body nested too deeply."]}
+
+
+async def test_too_many_multipart_parts_is_400(make_client, tmp_path):
+    client = await make_client("basic", tmp_dir=str(tmp_path))
+    form = aiohttp.FormData(default_to_multipart=True)
+    for i in range(1001):
+        form.add_field("x%d" % i, "v")
+    resp = await client.post(URL, params={"n": "1"}, data=form)
+    assert resp.status == 400 and "parts" in (await resp.json())["form"][0]
+    assert list(tmp_path.iterdir()) == []

@@ -51,17 +51,17 @@ async def test_timeout_replaces_the_stuck_worker(make_client):
     assert status == 200 and after["predictions"]["pid"] != first["predictions"]["pid"]
 
 
-async def test_warm_failure_in_a_worker_stops_start_up(serve):
+async def test_warm_failure_in_a_worker_is_reported_not_served(serve):
     from deepaas.model.loading import Registry, resolve
     from deepaas.model.wrapper import ModelWrapper
 
     model = ModelWrapper("coldfail", resolve("tests.models.coldfail"), "tests.models.coldfail")
-    try:
-        await serve(Registry.of(model), isolate=True)
-    except Exception as exc:
-        assert "weights not found" in str(exc)
-    else:
-        raise AssertionError("the server started with a model whose warm() failed")
+    client = await serve(Registry.of(model), isolate=True)
+    resp = await client.post("/v2/models/coldfail/predict/")  # waits for the warm-up, fails
+    assert resp.status == 500 and "weights not found" in (await resp.json())["message"]
+    resp = await client.get("/v2/health/ready")
+    assert resp.status == 503
+    assert "coldfail failed to start" in (await resp.json())["message"]
 
 
 async def test_workers_share_the_load(make_client):

@@ -1,0 +1,57 @@
+"""Health probes on the Open Inference Protocol's paths (Kubernetes, KServe tools).
+
+``/v2/health/live``: the process answers. ``/v2/health/ready``: every model is warm and the
+server is not stopping. ``/v2/models/NAME/ready``: that model is warm. 200 or 503.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from aiohttp import web
+
+from deepaas.api.keys import PREDICTIONS, REGISTRY, STATE
+from deepaas.api.render import json_response
+from deepaas.model.wrapper import ModelWrapper
+
+__all__ = ["setup_routes"]
+
+
+async def live(request: web.Request) -> web.Response:
+    return json_response({"live": True})
+
+
+def _why_not(request: web.Request, names: list[str]) -> str | None:
+    if request.app[STATE].stopping:
+        return "the server is stopping"
+    predictions = request.app[PREDICTIONS]
+    for name in names:
+        line = predictions.line(name)
+        if line.failure is not None:
+            return "model %s failed to start: %s" % (name, line.failure.message)
+        if not line.ready:
+            return "model %s is warming up" % name
+    return None
+
+
+async def ready(request: web.Request) -> web.Response:
+    reason = _why_not(request, request.app[REGISTRY].names())
+    if reason is None:
+        return json_response({"ready": True})
+    return json_response({"ready": False, "message": reason}, status=503)
+
+
+async def model_ready(request: web.Request, model: ModelWrapper) -> web.Response:
+    reason = _why_not(request, [model.name])
+    body = {"name": model.name, "ready": reason is None}
+    if reason is not None:
+        body["message"] = reason
+    return json_response(body, status=200 if reason is None else 503)
+
+
+def setup_routes(app: web.Application, base: str) -> None:
+    app.router.add_get(base + "/v2/health/live", live)
+    app.router.add_get(base + "/v2/health/ready", ready)
+    for model in app[REGISTRY].models.values():
+        app.router.add_get("%s/v2/models/%s/ready" % (base, model.name),
+                           functools.partial(model_ready, model=model))
