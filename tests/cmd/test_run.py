@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -31,10 +33,12 @@ def _get(url: str) -> tuple[int, bytes]:
         return resp.status, resp.read()
 
 
-def _start(data_dir: Path, *args: str) -> tuple[subprocess.Popen, str]:
+def _start(data_dir: Path, *args: str, env: dict[str, str] | None = None
+           ) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     proc = subprocess.Popen([str(BIN), "--listen-port", str(port), "--data-dir", str(data_dir),
-                             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})
     base = "http://127.0.0.1:%d" % port
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -179,3 +183,57 @@ def test_kill_9_loses_no_record_and_leaves_no_process(tmp_path):
     finally:
         _stop(proc, signal.SIGTERM)
 
+
+
+SLOW = """
+import asyncio
+from webargs import fields
+def get_predict_args():
+    return {"delay": fields.Float(load_default=1.5)}
+async def predict(**kwargs):
+    await asyncio.sleep(kwargs["delay"])
+    return {"slept": kwargs["delay"]}
+"""
+
+
+def _fake_modules(root: Path, modules: dict[str, str]) -> dict[str, str]:
+    """Modules importable from ``root`` with entry points, for a server started with the
+    returned environment (nothing is installed)."""
+    info = root / "fake_served-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-served\nVersion: 0.1\n")
+    lines = ["[deepaas.v2.model]"]
+    for name, code in modules.items():
+        (root / ("%s.py" % name)).write_text(code)
+        lines.append("%s = %s" % (name, name))
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    return {"PYTHONPATH": str(root)}
+
+
+def test_sigterm_lets_fifty_predictions_in_flight_finish(tmp_path):
+    env = _fake_modules(tmp_path / "mods", {"slowpoke": SLOW})
+    proc, base = _start(tmp_path, "--model-name", "slowpoke", env=env)
+    url = base + "/v2/models/slowpoke/predict/"
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        answers = [pool.submit(_post, url) for _ in range(50)]
+        time.sleep(0.5)  # all fifty are in flight, sleeping
+        proc.send_signal(signal.SIGTERM)
+        results = [a.result(timeout=30) for a in answers]
+    assert all(r["predictions"] == {"slept": 1.5} for r in results)
+    assert proc.wait(timeout=20) == 0
+
+
+def test_a_second_signal_exits_at_once(tmp_path):
+    env = _fake_modules(tmp_path / "mods", {"slowpoke": SLOW})
+    proc, base = _start(tmp_path, "--model-name", "slowpoke", env=env)
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    pending = pool.submit(_post, base + "/v2/models/slowpoke/predict/?delay=30")
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    began = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(timeout=10)
+    assert code != 0 and time.monotonic() - began < 3
+    pool.shutdown(wait=False, cancel_futures=True)
+    del pending
