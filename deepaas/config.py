@@ -23,7 +23,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["Settings", "Option", "OPTIONS", "load_settings", "build_parser", "parse_bool"]
+__all__ = ["Settings", "Option", "OPTIONS", "api_keys", "load_settings", "build_parser",
+           "parse_bool"]
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
@@ -77,6 +78,10 @@ class Settings:
     max_trainings: int = 0
     trainings_per_model: int = 1
     tmp_dir: str = ""
+    api_key: tuple[str, ...] = ()
+    api_keys_file: str = ""
+    protect_all: bool = False
+    cors_origin: tuple[str, ...] = ()
     debug: bool = False
     log_level: str = "INFO"
     log_file: str = ""
@@ -164,6 +169,13 @@ OPTIONS: tuple[Option, ...] = (
            "more wait in line."),
     Option("tmp_dir", str, "Where uploaded files are kept while a request or training uses "
            "them (default: the system temp dir)."),
+    Option("api_key", _names, "Require 'Authorization: Bearer KEY' for predict, train and "
+           "debug (repeatable; DEEPAAS_API_KEYS takes a comma-separated list).", repeat=True),
+    Option("api_keys_file", str, "A file of API keys, one per line ('#' starts a comment)."),
+    Option("protect_all", parse_bool, "With API keys, protect every route (metadata, spec, "
+           "docs and health too)."),
+    Option("cors_origin", _names, "Allow browsers on this origin to call the API (repeatable; "
+           "'*' for any). Default: no CORS.", repeat=True),
     Option("debug", parse_bool, "Debug mode: verbose logs and tracebacks in error answers."),
     Option("log_level", _level, "DEBUG, INFO, WARNING, ERROR or CRITICAL."),
     Option("log_file", str, "Also write logs to this file."),
@@ -227,6 +239,8 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if environ.get("DEEPAAS_V2_MODEL"):
         found["model_name"] = environ["DEEPAAS_V2_MODEL"]
+    if environ.get("DEEPAAS_API_KEYS"):
+        found["api_key"] = environ["DEEPAAS_API_KEYS"]
     for opt in OPTIONS:
         if environ.get(opt.env, "") != "":
             found[opt.name] = environ[opt.env]
@@ -287,6 +301,18 @@ def sample_config() -> str:
         lines += ["", "# %s" % opt.help, "# Flag %s, environment %s." % (opt.flag, opt.env),
                   ("#%s = %s" % (opt.name, shown)).rstrip()]
     return "\n".join(lines) + "\n"
+
+
+def api_keys(settings: Settings) -> tuple[str, ...]:
+    """Every API key the server accepts: ``--api-key`` values and the keys file's lines."""
+    keys = list(settings.api_key)
+    if settings.api_keys_file:
+        try:
+            text = Path(settings.api_keys_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError("cannot read the API keys file: %s" % exc) from None
+        keys += [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    return tuple(k for k in dict.fromkeys(keys) if k)
 
 
 if __name__ == "__main__":  # python -m deepaas.config > etc/deepaas.conf.sample

@@ -8,7 +8,9 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp_cors
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from deepaas import ENV_DATA_DIR
 from deepaas.api import docs, spec
@@ -23,8 +25,9 @@ from deepaas.api.keys import (
     WARMUP,
     ServerState,
 )
+from deepaas.api.security import auth_middleware
 from deepaas.api.v2 import debug, health, models, predict, train, versions
-from deepaas.config import Settings
+from deepaas.config import Settings, api_keys
 from deepaas.debug import DebugCapture
 from deepaas.jobs.manager import JobManager, Limits
 from deepaas.jobs.sqlite import SQLiteStore
@@ -62,11 +65,24 @@ def _job_manager(settings: Settings) -> JobManager:
         limits=Limits(total=settings.max_trainings, per_model=settings.trainings_per_model))
 
 
+def _allow_cors(app: web.Application, origins: tuple[str, ...]) -> None:
+    """Let browsers on ``origins`` call every route (aiohttp-cors answers the preflights)."""
+    options = aiohttp_cors.ResourceOptions(allow_credentials=False, expose_headers="*",
+                                           allow_headers="*", allow_methods="*")
+    cors = aiohttp_cors.setup(app, defaults={origin: options for origin in origins})
+    for route in list(app.router.routes()):
+        cors.add(route)
+
+
 def create_app(settings: Settings, registry: Registry,
                debug_capture: DebugCapture | None = None) -> web.Application:
     """Build the application that serves ``registry`` as ``settings`` say."""
+    middlewares: list[Middleware] = [error_middleware]
+    keys = api_keys(settings)
+    if keys:
+        middlewares.append(auth_middleware(keys, settings.base_path, settings.protect_all))
     app = web.Application(
-        middlewares=[error_middleware, web.normalize_path_middleware()],
+        middlewares=[*middlewares, web.normalize_path_middleware()],
         # 0 means "no limit" (as in DEEPaaS 2.x); aiohttp reads 0 as "nothing at all".
         client_max_size=settings.client_max_size or sys.maxsize,
     )
@@ -82,5 +98,7 @@ def create_app(settings: Settings, registry: Registry,
         resource.setup_routes(app, base)
     spec.setup_routes(app)
     docs.setup_routes(app)
+    if settings.cors_origin:
+        _allow_cors(app, settings.cors_origin)
     app.cleanup_ctx.append(_lifecycle)
     return app

@@ -11,5 +11,6 @@ from deepaas.model.outputs import dumps
 __all__ = ["json_response"]
 
 
-def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.json_response(data, status=status, dumps=dumps)
+def json_response(data: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(data, status=status, dumps=dumps, headers=headers)

@@ -25,7 +25,8 @@ from marshmallow import fields
 import deepaas
 from deepaas.api.keys import REGISTRY, SETTINGS, SPECS
 from deepaas.api.spec_definitions import DEFINITIONS, VALIDATION_ERRORS
-from deepaas.config import Settings
+from deepaas.api.security import is_protected
+from deepaas.config import Settings, api_keys
 from deepaas.model.args import ArgSpec, is_file_field, wire_name
 from deepaas.model.loading import Registry
 from deepaas.model.outputs import JSON_TYPES
@@ -46,6 +47,11 @@ OPENAPI_VERSION = "3.0.3"
 PREDICTION_RESPONSE = "ModelPredictionResponse"
 
 _JSON = "application/json"
+_SCHEME = "apiKey"
+_API_KEY = {"type": "http", "scheme": "bearer", "description": "An API key of this server"}
+# Swagger 2.0 has no bearer scheme: the whole header value, "Bearer KEY", is the key.
+_API_KEY_V2 = {"type": "apiKey", "in": "header", "name": "Authorization",
+               "description": "Enter: Bearer KEY"}
 _LIST_FILTERS = (
     ("status", "string", "Only trainings in these states (comma-separated): queued, running, "
                          "done, error, cancelled"),
@@ -122,7 +128,15 @@ class _Builder:
         self.spec.components.schema("TrainingList", {"type": "array", "items": "Training"})
         self.spec.components.schema("ValidationErrors", VALIDATION_ERRORS)
         answers = self._prediction_schemas()
+        secured = bool(api_keys(self.settings))
+        if secured:  # the Swagger UI then offers an "Authorize" button for the key
+            self.spec.components.security_scheme(_SCHEME, _API_KEY_V2 if self.v2 else _API_KEY)
         for path, operations in self._paths(answers):
+            if secured and is_protected(path, self.settings.protect_all):
+                for op in operations.values():
+                    op["security"] = [{_SCHEME: []}]
+                    op["responses"]["401"] = self._response("A valid API key is needed",
+                                                            "Failure", (_JSON,))
             self.spec.path(path=self.settings.base_path + path, operations=operations)
         return self.spec.to_dict()
 

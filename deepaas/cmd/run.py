@@ -65,10 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if capture is not None:
             capture.start()
         registry = load_models(settings.model_name)
+        app = create_app(settings, registry, debug_capture=capture)
     except DeepaasError as exc:
         print("deepaas-run: %s" % exc, file=sys.stderr)
         return exc.exit_code
-    app = create_app(settings, registry, debug_capture=capture)
     text = banner(settings, registry)
     return serve(app, settings, access, _new_loop(), lambda: print(text, flush=True))
 
