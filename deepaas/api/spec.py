@@ -24,8 +24,8 @@ from marshmallow import fields
 
 import deepaas
 from deepaas.api.keys import REGISTRY, SETTINGS, SPECS
-from deepaas.api.spec_definitions import DEFINITIONS, VALIDATION_ERRORS
 from deepaas.api.security import is_protected
+from deepaas.api.spec_definitions import DEFINITIONS, VALIDATION_ERRORS
 from deepaas.config import Settings, api_keys
 from deepaas.model.args import ArgSpec, is_file_field, wire_name
 from deepaas.model.loading import Registry
