@@ -175,6 +175,8 @@ def trivial(root: Path) -> None:
     run = str(BIN / "deepaas-run")
     setups = {
         "deepaas (threads)": [run, "--listen-port", "{port}", "--model-name", "trivial"],
+        "deepaas --nometrics": [run, "--listen-port", "{port}", "--model-name", "trivial",
+                                "--nometrics"],
         "deepaas --isolate": [run, "--listen-port", "{port}", "--model-name", "trivial",
                               "--isolate"],
         "bare aiohttp handler": [sys.executable, str(root / "bare.py"), "{port}"],

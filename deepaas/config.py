@@ -70,6 +70,7 @@ class Settings:
     train_endpoint: bool = True
     predict_endpoint: bool = True
     debug_endpoint: bool = False
+    metrics: bool = True
     doc_endpoint: bool = True
     client_max_size: int = 100 * 1024 * 1024
     cancel_grace: float = 5.0
@@ -85,6 +86,7 @@ class Settings:
     debug: bool = False
     log_level: str = "INFO"
     log_file: str = ""
+    log_format: str = "text"
     config_file: str = ""
 
 
@@ -125,6 +127,13 @@ def _between(kind: Callable[[Any], Any], low: float, high: float | None = None
     return convert
 
 
+def _log_format(value: Any) -> str:
+    text = str(value).lower()
+    if text not in {"text", "json"}:
+        raise ValueError("text or json")
+    return text
+
+
 def _level(value: Any) -> str:
     text = str(value).upper()
     if text not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -155,6 +164,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("predict_endpoint", parse_bool, "Serve predictions (false: the routes answer 402)."),
     Option("debug_endpoint", parse_bool, "Serve captured stdout, stderr and logs at /v2/debug/."),
     Option("doc_endpoint", parse_bool, "Serve the Swagger UI at /api."),
+    Option("metrics", parse_bool, "Serve Prometheus metrics at /metrics (and count requests)."),
     Option("client_max_size", _between(int, 0), "Largest request body in bytes, uploads "
            "included (default 100 MiB; 0: no limit); larger ones are answered 413."),
     Option("cancel_grace", _between(float, 0),
@@ -179,6 +189,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("debug", parse_bool, "Debug mode: verbose logs and tracebacks in error answers."),
     Option("log_level", _level, "DEBUG, INFO, WARNING, ERROR or CRITICAL."),
     Option("log_file", str, "Also write logs to this file."),
+    Option("log_format", _log_format, "text, or json: one JSON object per line (access log "
+           "included), for log collectors."),
 )
 _BY_NAME = {opt.name: opt for opt in OPTIONS}
 

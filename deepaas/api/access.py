@@ -9,11 +9,15 @@ of a second later (at once when the buffer is large, and at shutdown).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import TextIO
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
+
+from deepaas.api.metrics import model_of
+from deepaas.api.observe import REQUEST_ID_KEY
 
 __all__ = ["AccessLog"]
 
@@ -24,8 +28,9 @@ _FLUSH_SIZE = 64 * 1024  # characters
 class AccessLog:
     """Buffered access lines for one server; ``logger_class()`` plugs it into aiohttp."""
 
-    def __init__(self, streams: list[TextIO], enabled: bool = True) -> None:
+    def __init__(self, streams: list[TextIO], enabled: bool = True, as_json: bool = False) -> None:
         self.enabled = enabled
+        self._json = as_json
         self._streams = streams
         self._lines: list[str] = []
         self._size = 0
@@ -40,11 +45,23 @@ class AccessLog:
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
         return "%s,%03d" % (self._stamp, int((now - second) * 1000))
 
-    def add(self, request: BaseRequest, response: StreamResponse, took: float) -> None:
+    def _line(self, request: BaseRequest, response: StreamResponse, took: float) -> str:
         # raw_path is the request line as sent (path_qs would parse a URL object again)
-        line = '%s INFO aiohttp.access: %s "%s %s" %d %.2fms %sB\n' % (
+        rid = request.get(REQUEST_ID_KEY, "-")
+        model = model_of(request.raw_path)
+        if self._json:
+            return json.dumps({
+                "time": self._timestamp(time.time()), "level": "INFO", "logger": "aiohttp.access",
+                "remote": request.remote, "method": request.method, "path": request.raw_path,
+                "status": response.status, "duration_ms": round(took * 1000, 3),
+                "bytes": response.body_length, "request_id": rid, "model": model or None}) + "\n"
+        return '%s INFO aiohttp.access: %s "%s %s" %d %.2fms %sB rid=%s%s\n' % (
             self._timestamp(time.time()), request.remote, request.method, request.raw_path,
-            response.status, took * 1000, response.body_length)
+            response.status, took * 1000, response.body_length, rid,
+            " model=" + model if model else "")
+
+    def add(self, request: BaseRequest, response: StreamResponse, took: float) -> None:
+        line = self._line(request, response, took)
         self._lines.append(line)
         self._size += len(line)
         if self._size >= _FLUSH_SIZE:

@@ -13,11 +13,12 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from deepaas import ENV_DATA_DIR
-from deepaas.api import docs, spec
+from deepaas.api import docs, monitoring, spec
 from deepaas.api.errors import error_middleware
 from deepaas.api.keys import (
     DEBUG_CAPTURE,
     JOBS,
+    METRICS,
     PREDICTIONS,
     REGISTRY,
     SETTINGS,
@@ -25,6 +26,8 @@ from deepaas.api.keys import (
     WARMUP,
     ServerState,
 )
+from deepaas.api.metrics import Metrics
+from deepaas.api.observe import observe_middleware
 from deepaas.api.security import auth_middleware
 from deepaas.api.v2 import debug, health, models, predict, train, versions
 from deepaas.config import Settings, api_keys
@@ -77,7 +80,9 @@ def _allow_cors(app: web.Application, origins: tuple[str, ...]) -> None:
 def create_app(settings: Settings, registry: Registry,
                debug_capture: DebugCapture | None = None) -> web.Application:
     """Build the application that serves ``registry`` as ``settings`` say."""
-    middlewares: list[Middleware] = [error_middleware]
+    metrics = Metrics()
+    middlewares: list[Middleware] = [
+        observe_middleware(metrics if settings.metrics else None), error_middleware]
     keys = api_keys(settings)
     if keys:
         middlewares.append(auth_middleware(keys, settings.base_path, settings.protect_all))
@@ -87,6 +92,7 @@ def create_app(settings: Settings, registry: Registry,
         client_max_size=settings.client_max_size or sys.maxsize,
     )
     app[SETTINGS] = settings
+    app[METRICS] = metrics
     app[STATE] = ServerState()
     app[REGISTRY] = registry
     app[PREDICTIONS] = Predictions(list(registry.models.values()), settings)
@@ -96,6 +102,8 @@ def create_app(settings: Settings, registry: Registry,
     base = settings.base_path
     for resource in (versions, health, models, predict, train, debug):
         resource.setup_routes(app, base)
+    if settings.metrics:
+        monitoring.setup_routes(app, base)
     spec.setup_routes(app)
     docs.setup_routes(app)
     if settings.cors_origin:

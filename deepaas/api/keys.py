@@ -7,6 +7,7 @@ import dataclasses
 
 from aiohttp import web
 
+from deepaas.api.metrics import Metrics
 from deepaas.config import Settings
 from deepaas.debug import DebugCapture
 from deepaas.jobs.manager import JobManager
@@ -14,7 +15,7 @@ from deepaas.model.loading import Registry
 from deepaas.workers.service import Predictions
 
 __all__ = ["SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS", "WARMUP",
-           "STATE", "ServerState"]
+           "STATE", "ServerState", "METRICS"]
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
@@ -33,3 +34,4 @@ class ServerState:
 
 
 STATE = web.AppKey("state", ServerState)
+METRICS = web.AppKey("metrics", Metrics)

@@ -14,6 +14,7 @@ from deepaas.cmd.serve import serve
 from deepaas.config import Settings, load_settings
 from deepaas.debug import DebugCapture
 from deepaas.exceptions import DeepaasError
+from deepaas.logs import JsonFormatter
 from deepaas.model.loading import Registry, load_models
 
 __all__ = ["main", "banner"]
@@ -33,7 +34,11 @@ def setup_logging(settings: Settings) -> AccessLog:
         streams.append(handler.stream)
     logging.basicConfig(level=level, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return AccessLog(streams, enabled=level <= logging.INFO)
+    if settings.log_format == "json":
+        for each in handlers:
+            each.setFormatter(JsonFormatter())
+    return AccessLog(streams, enabled=level <= logging.INFO,
+                     as_json=settings.log_format == "json")
 
 
 def banner(settings: Settings, registry: Registry) -> str:

@@ -127,6 +127,10 @@ class JobManager:
         same_model = [u for u in self._queue if self._active[u].job.model == active.job.model]
         return same_model.index(uuid) + 1
 
+    async def counts(self) -> dict[tuple[str, str], int]:
+        """Trainings by (model, status), as stored."""
+        return await self._store.counts()
+
     async def get(self, model: str, uuid: str) -> Job:
         active = self._active.get(uuid)
         job = active.job if active is not None else await self._store.get(uuid)

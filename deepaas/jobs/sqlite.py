@@ -129,6 +129,12 @@ class SQLiteStore:
         async with self.db.execute(query, params) as cursor:
             return [_job(row) for row in await cursor.fetchall()]
 
+    async def counts(self) -> dict[tuple[str, str], int]:
+        """``{(model, status): number of jobs}``."""
+        query = "SELECT model, status, COUNT(*) FROM jobs GROUP BY model, status"
+        async with self.db.execute(query) as cursor:
+            return {(model, status): count async for model, status, count in cursor}
+
     async def unfinished(self) -> list[Job]:
         query = _SELECT + " WHERE status IN (?, ?) ORDER BY id"
         params = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)

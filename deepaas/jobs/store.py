@@ -33,5 +33,8 @@ class JobStore(Protocol):
                    limit: int | None = None, offset: int = 0) -> list[Job]:
         """Records of a model, oldest first, without their metrics series."""
 
+    async def counts(self) -> dict[tuple[str, str], int]:
+        """``{(model, status): number of jobs}``, for metrics."""
+
     async def unfinished(self) -> list[Job]:
         """Records still queued or running (after a crash: the jobs it interrupted)."""

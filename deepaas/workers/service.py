@@ -54,6 +54,9 @@ class Predictions:
         for line in self._lines.values():
             await line.start()
 
+    def lines(self) -> dict[str, Dispatcher]:
+        return dict(self._lines)
+
     @property
     def ready(self) -> bool:
         return all(line.ready for line in self._lines.values())

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import re
 
 from deepaas.api.access import AccessLog
+from deepaas.api.observe import REQUEST_ID_KEY
 
 
-class Request:
+class Request(dict):
     remote, method, raw_path = "127.0.0.1", "POST", "/v2/models/basic/predict/?n=1"
 
 
@@ -21,13 +23,25 @@ async def test_lines_are_written_in_a_batch_shortly_after():
     stream = io.StringIO()
     log = AccessLog([stream])
     for _ in range(3):
-        log.add(Request(), Response(), 0.00123)  # type: ignore[arg-type]
+        log.add(Request({REQUEST_ID_KEY: "r-1"}), Response(), 0.00123)  # type: ignore[arg-type]
     assert stream.getvalue() == ""  # not yet: batched
     await asyncio.sleep(0.4)
     lines = stream.getvalue().splitlines()
     assert len(lines) == 3
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO aiohttp.access: 127.0.0.1 "
-                        r'"POST /v2/models/basic/predict/\?n=1" 200 1.23ms 57B', lines[0])
+                        r'"POST /v2/models/basic/predict/\?n=1" 200 1.23ms 57B rid=r-1 model=basic',
+                        lines[0])
+
+
+async def test_json_lines():
+    stream = io.StringIO()
+    log = AccessLog([stream], as_json=True)
+    log.add(Request({REQUEST_ID_KEY: "r-2"}), Response(), 0.002)  # type: ignore[arg-type]
+    log.flush()
+    entry = json.loads(stream.getvalue())
+    assert entry["request_id"] == "r-2" and entry["model"] == "basic"
+    assert entry["status"] == 200 and entry["duration_ms"] == 2.0
+    assert entry["path"] == "/v2/models/basic/predict/?n=1" and entry["logger"] == "aiohttp.access"
 
 
 async def test_a_large_buffer_is_written_at_once_and_flush_writes_the_rest():

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import time
 
 from aiohttp import web
 
 from deepaas.api.inputs import read_inputs
-from deepaas.api.keys import PREDICTIONS, REGISTRY, SETTINGS
+from deepaas.api.keys import METRICS, PREDICTIONS, REGISTRY, SETTINGS
 from deepaas.exceptions import EndpointDisabled, NotProvided
 from deepaas.model.wrapper import ModelWrapper
 
@@ -25,8 +26,10 @@ async def predict(request: web.Request, model: ModelWrapper) -> web.Response:
     accept = inputs.kwargs.get("accept") if spec.has_accept else None
     # The uploads are removed once the prediction is over (or dropped unrun), not when the
     # client leaves: a prediction already running may still be reading them.
+    began = time.perf_counter()
     answer = await request.app[PREDICTIONS].predict(model, inputs.kwargs, accept,
                                                     release=inputs.cleanup)
+    request.app[METRICS].prediction(model.name, time.perf_counter() - began)
     if answer.is_json:
         return web.Response(body=answer.body, content_type="application/json", charset="utf-8")
     return web.Response(body=answer.body, headers={"Content-Type": answer.content_type})

@@ -1,0 +1,93 @@
+"""Prometheus metrics at ``GET /metrics``, through prometheus-client, one registry per app.
+
+On the hot path only a counter and, for predictions, a histogram are updated (label children
+are looked up once and cached); queue depths, trainings by status and worker restarts are
+read when Prometheus scrapes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+__all__ = ["Metrics", "model_of"]
+
+_MODEL_ROUTE = re.compile(r"/v2/models/([^/{]+)/")
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                    5.0, 10.0, 30.0, 60.0)
+
+
+def model_of(route: str) -> str:
+    """The model a route belongs to ("" for the others)."""
+    found = _MODEL_ROUTE.search(route)
+    return found.group(1) if found else ""
+
+
+class _Snapshot(Collector):
+    """Values read at scrape time, refreshed by the /metrics handler just before."""
+
+    def __init__(self) -> None:
+        self.queues: dict[str, int] = {}
+        self.restarts: dict[str, int] = {}
+        self.trainings: dict[tuple[str, str], int] = {}
+
+    def collect(self) -> Iterator[Any]:
+        queue = GaugeMetricFamily("deepaas_queue_depth", "Predictions waiting, per model",
+                                  labels=["model"])
+        for model, depth in self.queues.items():
+            queue.add_metric([model], depth)
+        restarts = CounterMetricFamily("deepaas_worker_restarts",
+                                       "Worker processes replaced after dying, per model",
+                                       labels=["model"])
+        for model, count in self.restarts.items():
+            restarts.add_metric([model], count)
+        trainings = GaugeMetricFamily("deepaas_trainings", "Trainings by model and status",
+                                      labels=["model", "status"])
+        for (model, status), count in self.trainings.items():
+            trainings.add_metric([model, status], count)
+        yield from (queue, restarts, trainings)
+
+
+class Metrics:
+    """The app's metrics: request counts, prediction latency, and the scrape-time values."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self._requests = Counter("deepaas_requests", "HTTP requests answered",
+                                 ["route", "method", "status"], registry=self.registry)
+        self._latency = Histogram("deepaas_prediction_duration_seconds",
+                                  "Time to answer a prediction, per model", ["model"],
+                                  buckets=_LATENCY_BUCKETS, registry=self.registry)
+        self.snapshot = _Snapshot()
+        self.registry.register(self.snapshot)
+        self._children: dict[tuple[str, str, int], Any] = {}
+        self._latencies: dict[str, Any] = {}
+
+    def request(self, route: str, method: str, status: int) -> None:
+        key = (route, method, status)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._requests.labels(route, method, str(status))
+        child.inc()
+
+    def prediction(self, model: str, seconds: float) -> None:
+        child = self._latencies.get(model)
+        if child is None:
+            child = self._latencies[model] = self._latency.labels(model)
+        child.observe(seconds)
+
+    def render(self) -> web.Response:
+        return web.Response(body=generate_latest(self.registry),
+                            headers={"Content-Type": CONTENT_TYPE_LATEST})

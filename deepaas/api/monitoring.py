@@ -1,0 +1,23 @@
+"""``GET /metrics``: Prometheus metrics of this server."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from deepaas.api.keys import JOBS, METRICS, PREDICTIONS
+
+__all__ = ["setup_routes"]
+
+
+async def get_metrics(request: web.Request) -> web.Response:
+    metrics = request.app[METRICS]
+    snapshot = metrics.snapshot
+    lines = request.app[PREDICTIONS].lines()
+    snapshot.queues = {name: line.waiting for name, line in lines.items()}
+    snapshot.restarts = {name: line.runner.restarts for name, line in lines.items()}
+    snapshot.trainings = await request.app[JOBS].counts()
+    return metrics.render()
+
+
+def setup_routes(app: web.Application, base: str) -> None:
+    app.router.add_get(base + "/metrics", get_metrics, allow_head=False)

@@ -1,0 +1,51 @@
+"""Request ids and request metrics: one middleware, outermost, for every request.
+
+``X-Request-ID`` is honoured when the client sends a sane one (else a new one is made) and
+returned on the answer; the access log and error logs carry it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from deepaas.api.metrics import Metrics
+
+__all__ = ["REQUEST_ID", "REQUEST_ID_KEY", "observe_middleware"]
+
+REQUEST_ID = "X-Request-ID"
+# A typed request key where aiohttp has them (3.13+), else the plain string.
+REQUEST_ID_KEY: Any = getattr(web, "RequestKey", lambda name, _type: name)("request_id", str)
+_SANE = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,128}$")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _route(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+def observe_middleware(metrics: Metrics | None) -> Middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        given = request.headers.get(REQUEST_ID, "")
+        rid = given if _SANE.match(given) else uuid.uuid4().hex
+        request[REQUEST_ID_KEY] = rid
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # redirects and router 404/405 answers
+            exc.headers[REQUEST_ID] = rid
+            if metrics is not None:
+                metrics.request(_route(request), request.method, exc.status)
+            raise
+        response.headers[REQUEST_ID] = rid
+        if metrics is not None:
+            metrics.request(_route(request), request.method, response.status)
+        return response
+    return middleware
