@@ -48,7 +48,7 @@ class AccessLog:
     def _line(self, request: BaseRequest, response: StreamResponse, took: float) -> str:
         # raw_path is the request line as sent (path_qs would parse a URL object again)
         rid = request.get(REQUEST_ID_KEY, "-")
-        model = model_of(request.raw_path)
+        model = model_of(request.raw_path.partition("?")[0])
         if self._json:
             return json.dumps({
                 "time": self._timestamp(time.time()), "level": "INFO", "logger": "aiohttp.access",

@@ -7,6 +7,7 @@ read when Prometheus scrapes.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -29,8 +30,9 @@ _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 
                     5.0, 10.0, 30.0, 60.0)
 
 
+@functools.lru_cache(maxsize=1024)
 def model_of(route: str) -> str:
-    """The model a route belongs to ("" for the others)."""
+    """The model a route (or request path) belongs to ("" for the others)."""
     found = _MODEL_ROUTE.search(route)
     return found.group(1) if found else ""
 

@@ -12,7 +12,8 @@ async def test_request_id_is_honoured_or_made(make_client):
     resp = await client.get("/v2/", headers={"X-Request-ID": "abc-123"})
     assert resp.headers["X-Request-ID"] == "abc-123"
     made = (await client.get("/v2/")).headers["X-Request-ID"]
-    assert re.fullmatch(r"[0-9a-f]{32}", made)
+    again = (await client.get("/v2/")).headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{12}-[0-9a-f]+", made) and again != made
     resp = await client.get("/v2/", headers={"X-Request-ID": "bad id\twith spaces"})
     assert resp.headers["X-Request-ID"] != "bad id\twith spaces"
     resp = await client.get("/nope/", headers={"X-Request-ID": "on-404"})
