@@ -14,7 +14,6 @@ from aiohttp.typedefs import Middleware
 
 from deepaas import ENV_DATA_DIR
 from deepaas.api import docs, monitoring, spec
-from deepaas.api.errors import error_middleware
 from deepaas.api.keys import (
     DEBUG_CAPTURE,
     JOBS,
@@ -27,7 +26,7 @@ from deepaas.api.keys import (
     ServerState,
 )
 from deepaas.api.metrics import Metrics
-from deepaas.api.observe import observe_middleware
+from deepaas.api.observe import edge_middleware
 from deepaas.api.security import auth_middleware
 from deepaas.api.v2 import debug, health, models, predict, train, versions
 from deepaas.config import Settings, api_keys
@@ -81,13 +80,12 @@ def create_app(settings: Settings, registry: Registry,
                debug_capture: DebugCapture | None = None) -> web.Application:
     """Build the application that serves ``registry`` as ``settings`` say."""
     metrics = Metrics()
-    middlewares: list[Middleware] = [
-        observe_middleware(metrics if settings.metrics else None), error_middleware]
+    middlewares: list[Middleware] = [edge_middleware(metrics if settings.metrics else None)]
     keys = api_keys(settings)
     if keys:
         middlewares.append(auth_middleware(keys, settings.base_path, settings.protect_all))
     app = web.Application(
-        middlewares=[*middlewares, web.normalize_path_middleware()],
+        middlewares=middlewares,
         # 0 means "no limit" (as in DEEPaaS 2.x); aiohttp reads 0 as "nothing at all".
         client_max_size=settings.client_max_size or sys.maxsize,
     )

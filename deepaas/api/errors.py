@@ -19,7 +19,7 @@ from deepaas.exceptions import (
 )
 from deepaas.model.outputs import dumps
 
-__all__ = ["error_middleware", "to_response"]
+__all__ = ["guarded", "to_response"]
 
 LOG = logging.getLogger(__name__)
 
@@ -55,8 +55,8 @@ def to_response(error: DeepaasError, debug: bool = False) -> web.Response:
                         content_type="application/json", headers=error.headers or None)
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Call ``handler``; domain errors and our own bugs become answers here, once."""
     try:
         return await handler(request)
     except DeepaasError as error:
