@@ -15,11 +15,15 @@ def warm():
 
 
 def get_predict_args():
-    return {"mode": fields.Str(load_default="ok"), "sleep": fields.Float(load_default=0.0)}
+    return {"mode": fields.Str(load_default="ok"), "sleep": fields.Float(load_default=0.0),
+            "n": fields.Int(load_default=1),
+            "data": fields.Field(required=False, metadata={"type": "file"})}
 
 
 def predict(**kwargs):
     mode = kwargs["mode"]
+    if mode == "raise":
+        raise ValueError("asked to fail")
     if mode == "exit":
         os._exit(3)
     if mode == "segfault":
