@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 from multidict import MultiMapping
 
 from deepaas.config import Settings
@@ -126,6 +128,25 @@ def _from_accept_header(header: str, choices: Sequence[str]) -> str | None:
     return None
 
 
+# What a malformed body raises while aiohttp reads it: a client's mistake, answered 400.
+_UNREADABLE = (ValueError, LookupError, HttpProcessingError, RequestPayloadError)
+
+
+async def _read_body(request: web.Request, wanted: frozenset[str], settings: Settings,
+                     files: list[str]) -> tuple[dict[str, list[Any]] | None, Any]:
+    """The form (multipart or urlencoded) or the JSON body; other bodies are ignored."""
+    try:
+        if request.content_type == "multipart/form-data":
+            return await _read_multipart(request, wanted, settings, files), None
+        if request.content_type == "application/x-www-form-urlencoded":
+            return _multi(await request.post()), None
+        if request.content_type == "application/json":
+            return None, await _read_json(request)
+    except _UNREADABLE as exc:
+        raise BadRequest({"body": ["Could not read the request body: %s" % exc]}) from None
+    return None, None
+
+
 async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Settings) -> Inputs:
     """Collect and validate the arguments; the caller owns (and must clean) the files."""
     files: list[str] = []
@@ -135,14 +156,10 @@ async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Setti
                               "accepts (--client-max-size)" % (request.content_length, limit))
     try:
         sources = [_multi(request.query)]
-        json_body = None
         wanted = frozenset(margs.wire_name(n, f) for n, f in spec.readable().items())
-        if request.content_type == "multipart/form-data":
-            sources.append(await _read_multipart(request, wanted, settings, files))
-        elif request.content_type == "application/x-www-form-urlencoded":
-            sources.append(_multi(await request.post()))
-        elif request.content_type == "application/json":
-            json_body = await _read_json(request)
+        body, json_body = await _read_body(request, wanted, settings, files)
+        if body is not None:
+            sources.append(body)
         data = margs.collect(spec, sources, json_body)
         wire = spec.accept_wire
         if wire and wire not in data and spec.accept_choices:

@@ -108,5 +108,6 @@ DEFINITIONS: tuple[tuple[str, type[marshmallow.Schema]], ...] = (
 VALIDATION_ERRORS = {
     "type": "object",
     "description": "Each invalid argument's name mapped to its error messages",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    # a list of messages, or (for list items) messages keyed by the item's index
+    "additionalProperties": {},
 }

@@ -305,3 +305,19 @@ async def test_too_many_multipart_parts_is_400(make_client, tmp_path):
     resp = await client.post(URL, params={"n": "1"}, data=form)
     assert resp.status == 400 and "parts" in (await resp.json())["form"][0]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("headers, body", [
+    ({"Content-Type": "multipart/form-data"}, b""),  # no boundary
+    ({"Content-Type": "multipart/form-data; boundary=B"},
+     b'--B\r\nContent-Disposition: form-data; name="\x1f"\r\n\r\n1\r\n--B--\r\n'),
+    ({"Content-Type": "application/x-www-form-urlencoded; charset=nope"}, b"n=1"),
+    ({"Content-Type": "application/x-www-form-urlencoded"}, b"word=\xff"),
+    ({"Content-Type": "application/json", "Content-Encoding": "gzip"}, b"xx"),
+])
+async def test_malformed_bodies_are_400_not_500(make_client, tmp_path, headers, body):
+    client = await make_client("basic", tmp_dir=str(tmp_path))
+    resp = await client.post(URL, params={"n": "1"}, data=body, headers=headers)
+    assert resp.status == 400, await resp.text()
+    assert "Could not read the request body" in (await resp.json())["body"][0]
+    assert list(tmp_path.iterdir()) == []

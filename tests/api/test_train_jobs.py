@@ -105,7 +105,9 @@ async def test_listing_filters_and_pages(make_client):
     assert resp.status == 422
     assert await resp.json() == {
         "status": ["Must be one of: queued, running, done, error, cancelled."],
-        "limit": ["Must be a whole number, 0 or more."]}
+        "limit": ["Must be a whole number from 0 to 999999999."]}
+    resp = await client.get(URL, params={"limit": "24310036582676545536"})
+    assert resp.status == 422
 
 
 async def test_records_and_logs_survive_a_restart(serve, tmp_path_factory, tmp_path):

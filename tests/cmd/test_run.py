@@ -214,26 +214,31 @@ def test_sigterm_lets_fifty_predictions_in_flight_finish(tmp_path):
     env = _fake_modules(tmp_path / "mods", {"slowpoke": SLOW})
     proc, base = _start(tmp_path, "--model-name", "slowpoke", env=env)
     url = base + "/v2/models/slowpoke/predict/"
-    with concurrent.futures.ThreadPoolExecutor(50) as pool:
-        answers = [pool.submit(_post, url) for _ in range(50)]
-        time.sleep(0.5)  # all fifty are in flight, sleeping
-        proc.send_signal(signal.SIGTERM)
-        results = [a.result(timeout=30) for a in answers]
-    assert all(r["predictions"] == {"slept": 1.5} for r in results)
-    assert proc.wait(timeout=20) == 0
+    try:
+        with concurrent.futures.ThreadPoolExecutor(50) as pool:
+            answers = [pool.submit(_post, url) for _ in range(50)]
+            time.sleep(0.5)  # all fifty are in flight, sleeping
+            proc.send_signal(signal.SIGTERM)
+            results = [a.result(timeout=30) for a in answers]
+        assert all(r["predictions"] == {"slept": 1.5} for r in results)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()  # a no-op once it exited; never leave a server behind
 
 
 def test_a_second_signal_exits_at_once(tmp_path):
     env = _fake_modules(tmp_path / "mods", {"slowpoke": SLOW})
     proc, base = _start(tmp_path, "--model-name", "slowpoke", env=env)
     pool = concurrent.futures.ThreadPoolExecutor(1)
-    pending = pool.submit(_post, base + "/v2/models/slowpoke/predict/?delay=30")
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
-    began = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    code = proc.wait(timeout=10)
-    assert code != 0 and time.monotonic() - began < 3
-    pool.shutdown(wait=False, cancel_futures=True)
-    del pending
+    try:
+        pool.submit(_post, base + "/v2/models/slowpoke/predict/?delay=30")
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=10)
+        assert code != 0 and time.monotonic() - began < 3
+    finally:
+        proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -109,8 +109,10 @@ def _fuzz(server: Server, workdir: Path) -> subprocess.CompletedProcess[str]:
                "--config-file", str(HERE / "schemathesis.toml"),
                "run", "http://127.0.0.1:%d/openapi.json" % server.port, "--no-color"]
     env = _environ(SCHEMATHESIS_HOOKS=str(HERE / "hooks.py"))
+    # cwd: schemathesis writes .hypothesis/ and .schemathesis/ there. The timeout stays under
+    # pytest-timeout's 120 s so that a hung run fails with its own message.
     return subprocess.run(command, capture_output=True, text=True, cwd=workdir, env=env,
-                          timeout=300)
+                          timeout=100)
 
 
 def _cancel_trainings(server: Server) -> None:

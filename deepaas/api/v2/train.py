@@ -44,10 +44,10 @@ def _list_filters(query: Any) -> tuple[tuple[JobStatus, ...], int | None, int]:
         raw = query.get(name)
         if raw is None:
             numbers[name] = default
-        elif raw.isdigit():
+        elif raw.isdigit() and len(raw) <= 9:
             numbers[name] = int(raw)
         else:
-            errors[name] = ["Must be a whole number, 0 or more."]
+            errors[name] = ["Must be a whole number from 0 to 999999999."]
     if errors:
         raise InvalidInput(errors)
     return tuple(dict.fromkeys(statuses)), numbers["limit"], numbers["offset"] or 0
