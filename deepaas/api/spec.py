@@ -192,6 +192,23 @@ class _Builder:
                         "them with their basic metadata.")}
         for model in self.registry.models.values():
             yield from self._model_paths(model, answers.get(model.name, "Prediction"))
+        yield from self._operations_paths()
+
+    def _operations_paths(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Probes and metrics, last: clients take the first path ending in predict/."""
+        not_ready = ("Not ready: warming up, failed to start, or stopping", "Failure")
+        yield "/v2/health/live", {"get": self._op("health", "The server process answers", {
+            "200": ("Alive", None)})}
+        yield "/v2/health/ready", {"get": self._op("health", "Every model is warm", {
+            "200": ("Ready", None), "503": not_ready})}
+        for model in self.registry.models.values():
+            yield "/v2/models/%s/ready" % model.name, {"get": self._op(
+                "health", "Whether this model is warm", {"200": ("Ready", None),
+                                                          "503": not_ready})}
+        if self.settings.metrics:
+            yield "/metrics", {"get": self._op("monitoring", "Prometheus metrics", {
+                "200": ("Metrics in the Prometheus text format", None)},
+                produces=("text/plain",))}
 
     def _model_paths(self, model: ModelWrapper,
                      answer: str) -> Iterator[tuple[str, dict[str, Any]]]:

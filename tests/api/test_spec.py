@@ -58,7 +58,9 @@ def test_swagger_document_has_the_reference_shape():
     per_model = ["/v2/models/%s/", "/v2/models/%s/predict/", "/v2/models/%s/train/",
                  "/v2/models/%s/train/{uuid}", "/v2/models/%s/train/{uuid}/logs"]
     assert list(doc["paths"]) == ["/", "/v2/", "/v2/debug/", "/v2/models/"] + [
-        p % name for name in ("fake", "plain") for p in per_model]
+        p % name for name in ("fake", "plain") for p in per_model] + [
+        "/v2/health/live", "/v2/health/ready", "/v2/models/fake/ready",
+        "/v2/models/plain/ready", "/metrics"]
     assert {"Failure", "Location", "Version", "Versions", "ModelMeta", "Training",
             "TrainingList", "Prediction", "ModelPredictionResponse"} <= set(doc["definitions"])
     assert doc["paths"]["/"]["get"]["tags"] == ["versions"]
