@@ -159,7 +159,8 @@ OPTIONS: tuple[Option, ...] = (
            "call, for modules that have one and set no max_batch_size."),
     Option("max_batch_delay_ms", _between(float, 0), "How long a batch waits for more "
            "requests after the first, for modules that set no max_batch_delay_ms."),
-    Option("warm", parse_bool, "Call each module's warm() before accepting requests."),
+    Option("warm", parse_bool, "Call each module's warm() before it predicts (the server "
+           "listens meanwhile; /v2/health/ready answers 503 until it is done)."),
     Option("train_endpoint", parse_bool, "Serve training (false: the routes answer 402)."),
     Option("predict_endpoint", parse_bool, "Serve predictions (false: the routes answer 402)."),
     Option("debug_endpoint", parse_bool, "Serve captured stdout, stderr and logs at /v2/debug/."),
