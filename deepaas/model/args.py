@@ -75,9 +75,6 @@ class ArgSpec:
         """Fields a client may send (``dump_only`` ones are never read)."""
         return {n: f for n, f in self.fields.items() if not f.dump_only}
 
-    def file_wires(self) -> frozenset[str]:
-        return frozenset(wire_name(n, f) for n, f in self.readable().items() if is_file_field(f))
-
 
 def _one_of(field: ma_fields.Field) -> ma_validate.OneOf | None:
     for validator in getattr(field, "validators", []):

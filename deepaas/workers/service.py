@@ -28,7 +28,6 @@ class Predictions:
     """One :class:`Dispatcher` per model; threads by default, processes with ``--isolate``."""
 
     def __init__(self, models: list[ModelWrapper], settings: Settings) -> None:
-        self._settings = settings
         self._lines = {m.name: self._dispatcher(m, settings) for m in models}
 
     @staticmethod
