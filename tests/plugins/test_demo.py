@@ -113,7 +113,7 @@ def test_predict_args_build_with_defaults(model):
                                 "accept"}
     assert spec.accept_default == "application/json"
     assert spec.accept_choices == ("application/json", "image/png", "*/*")
-    assert spec.file_wires() == frozenset({"data"})
+    assert [n for n, f in spec.readable().items() if margs.is_file_field(f)] == ["data"]
     kwargs = _kwargs(model)
     assert kwargs == {"name": "world", "language": "en", "n": 1, "shout": False,
                       "values": [3, 1, 4, 1, 5], "scale": 1.0, "accept": "application/json"}
