@@ -82,6 +82,18 @@ def _scrub(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+def _exclusive_bounds(target: dict[str, Any], field: fields.Field) -> None:
+    """apispec writes a Range's bounds but not whether they are excluded: a client must not
+    offer ``learning_rate=0`` for ``Range(min=0, min_inclusive=False)``."""
+    for validator in getattr(field, "validators", []):
+        if not isinstance(validator, marshmallow.validate.Range):
+            continue
+        if validator.min is not None and not validator.min_inclusive and "minimum" in target:
+            target["exclusiveMinimum"] = True
+        if validator.max is not None and not validator.max_inclusive and "maximum" in target:
+            target["exclusiveMaximum"] = True
+
+
 def _multipart(files: list[dict[str, Any]]) -> dict[str, Any]:
     """The OpenAPI 3 request body that carries file arguments."""
     properties = {}
@@ -217,7 +229,8 @@ class _Builder:
             "200": ("The model's metadata", "ModelMeta")})}
         yield root + "predict/", {"post": self._predict_op(model, answer)}
         training = ("A training", "Training")
-        unknown = ("Unknown training", "Failure")
+        # answered as DEEPaaS 2.x did: aiohttp's plain "404: Not Found", no JSON body
+        unknown = ("Unknown training (plain text: 404: Not Found)", None)
         train = self._op("models", "Retrain model with available data", {
             "200": training, "422": ("Invalid arguments", "ValidationErrors"),
             "501": ("The model does not provide train()", "Failure")})
@@ -281,7 +294,10 @@ class _Builder:
         for name, kind, description in params:
             param: dict[str, Any] = {"in": "query", "name": name, "required": False,
                                      "description": description}
-            param.update({"type": kind} if self.v2 else {"schema": {"type": kind}})
+            schema: dict[str, Any] = {"type": kind}
+            if kind == "integer":
+                schema["minimum"] = 0
+            param.update(schema if self.v2 else {"schema": schema})
             op["parameters"].append(param)
         return op
 
@@ -321,6 +337,7 @@ class _Builder:
                         name, type(exc).__name__, exc)
             param = {"in": "query", "name": wire_name(name, field), "required": field.required}
             param.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
+        _exclusive_bounds(param if self.v2 else param.get("schema", {}), field)
         if is_file_field(field):
             param["in"] = "formData"
         elif self.v2:  # Swagger 2.0 needs a type; a plain Field (or a List of them) has none

@@ -314,3 +314,38 @@ def test_training_routes_document_filters_logs_and_record_keys():
     assert [p["name"] for p in logs["parameters"]] == ["uuid", "follow"]
     training = doc["definitions"]["Training"]["properties"]
     assert {"queued", "position", "progress", "metrics"} <= set(training)
+
+
+def test_exclusive_bounds_and_list_filter_minimums():
+    from marshmallow import validate
+    from webargs import fields as wf
+
+    from deepaas.api.spec import openapi as oas_doc
+    from deepaas.api.spec import swagger as swagger_doc
+    from deepaas.config import Settings as S
+    from deepaas.model.loading import Registry as R
+    from deepaas.model.wrapper import ModelWrapper as MW
+
+    class Module:
+        @staticmethod
+        def get_train_args():
+            return {"lr": wf.Float(load_default=0.1, validate=validate.Range(
+                min=0, max=1, min_inclusive=False))}
+
+        @staticmethod
+        def predict(**kwargs):
+            return kwargs
+
+        @staticmethod
+        def train(**kwargs):
+            return kwargs
+
+    registry = R.of(MW("excl", Module(), "tests.models.bare"))
+    v2 = swagger_doc(S(), registry)
+    [lr] = v2["paths"]["/v2/models/excl/train/"]["post"]["parameters"]
+    assert lr["minimum"] == 0 and lr["exclusiveMinimum"] is True and "exclusiveMaximum" not in lr
+    listing = v2["paths"]["/v2/models/excl/train/"]["get"]["parameters"]
+    assert [p.get("minimum") for p in listing] == [None, 0, 0]
+    v3 = oas_doc(S(), registry)
+    [lr3] = v3["paths"]["/v2/models/excl/train/"]["post"]["parameters"]
+    assert lr3["schema"]["exclusiveMinimum"] is True
