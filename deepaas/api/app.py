@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from deepaas import ENV_DATA_DIR
-from deepaas.api import docs, monitoring, spec
+from deepaas.api import dashboard, docs, monitoring, spec
 from deepaas.api.keys import (
     DEBUG_CAPTURE,
     JOBS,
@@ -104,6 +104,7 @@ def create_app(settings: Settings, registry: Registry,
         monitoring.setup_routes(app, base)
     spec.setup_routes(app)
     docs.setup_routes(app)
+    dashboard.setup_routes(app)
     if settings.cors_origin:
         _allow_cors(app, settings.cors_origin)
     app.cleanup_ctx.append(_lifecycle)

@@ -44,7 +44,8 @@ def setup_logging(settings: Settings) -> AccessLog:
 def banner(settings: Settings, registry: Registry) -> str:
     """What a user needs to start: where the docs, the spec and the API are."""
     root = "http://%s:%d%s" % (settings.listen_ip, settings.listen_port, settings.base_path)
-    lines = ["deepaas is serving %s" % ", ".join(registry.names())]
+    lines = ["deepaas is serving %s" % ", ".join(registry.names()),
+             "  Dashboard:      %s/dashboard/" % root]
     if settings.doc_endpoint:
         lines.append("  Swagger UI:     %s/api" % root)
     lines += ["  Specification:  %s/swagger.json (OpenAPI 3: %s/openapi.json)" % (root, root),

@@ -1,0 +1,713 @@
+// The deepaas dashboard: catalog, "try it", "train it" and job pages, from the public API only.
+// Plain ES module, no library, no build step. The API's base path comes from
+// <meta name="deepaas-base">; an API key, if given, is kept in sessionStorage.
+
+const BASE = document.querySelector('meta[name="deepaas-base"]')?.content || "";
+const KEY_STORE = "deepaas-api-key";
+const view = document.getElementById("view");
+const banner = document.getElementById("banner");
+
+// ---------------------------------------------------------------- helpers
+
+/** Build an element: h("div", {class: "x", dataset: {testid: "y"}, onclick: f}, child, ...). */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "text") el.textContent = v;
+    else if (k in el && typeof v !== "string") el[k] = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** Replace the children of `el` (nested lists flattened, null/false left out). */
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+function showBanner(message) {
+  banner.textContent = message;
+  banner.hidden = !message;
+}
+
+function apiKey() { return sessionStorage.getItem(KEY_STORE) || ""; }
+
+/** fetch() a path of the API (relative to the base), with the API key when set. */
+function api(path, options = {}) {
+  const headers = new Headers(options.headers || {});
+  const key = apiKey();
+  if (key) headers.set("Authorization", "Bearer " + key);
+  return fetch(BASE + path, { ...options, headers });
+}
+
+class ApiError extends Error {
+  constructor(status, message, fields = null) {
+    super(message);
+    this.status = status;
+    this.fields = fields; // {field: [messages]} for 422
+  }
+}
+
+/** Turn a non-2xx answer into an ApiError with the server's message. */
+async function failure(resp) {
+  let body = null;
+  const text = await resp.text();
+  try { body = JSON.parse(text); } catch { /* plain text */ }
+  if (resp.status === 422 && body && typeof body === "object" && !("message" in body)) {
+    return new ApiError(422, "Some arguments are not valid", body);
+  }
+  let message = (body && body.message) || text || resp.statusText;
+  if (resp.status === 401) message += " (enter an API key at the top right)";
+  return new ApiError(resp.status, `${resp.status}: ${message}`);
+}
+
+async function getJSON(path) {
+  const resp = await api(path);
+  if (!resp.ok) throw await failure(resp);
+  return resp.json();
+}
+
+const enc = encodeURIComponent;
+
+// ---------------------------------------------------------------- API description
+
+let catalogPromise = null;
+
+/** Models' metadata and the operations of each, from /v2/models/ and /openapi.json. */
+function loadCatalog(refresh = false) {
+  if (!catalogPromise || refresh) {
+    catalogPromise = Promise.all([getJSON("/v2/models/"), getJSON("/openapi.json")])
+      .then(([meta, spec]) => {
+        const models = new Map();
+        for (const m of meta.models || []) {
+          const prefix = `${BASE}/v2/models/${m.name}`;
+          const paths = spec.paths || {};
+          const op = (suffix) => {
+            const p = paths[`${prefix}/${suffix}/`] || paths[`/v2/models/${m.name}/${suffix}/`];
+            return p && p.post ? resolveOperation(p.post, spec) : null;
+          };
+          models.set(m.name, { meta: m, predict: op("predict"), train: op("train") });
+        }
+        return models;
+      })
+      .catch((err) => { catalogPromise = null; throw err; });
+  }
+  return catalogPromise;
+}
+
+function deref(schema, spec) {
+  let s = schema || {};
+  for (let i = 0; s.$ref && i < 10; i++) {
+    s = s.$ref.replace(/^#\//, "").split("/").reduce((o, k) => (o || {})[k], spec) || {};
+  }
+  return s;
+}
+
+/** The fields of an operation: query parameters, then multipart properties (files too). */
+function resolveOperation(op, spec) {
+  const fields = [];
+  for (const p of op.parameters || []) {
+    const par = deref(p, spec);
+    if (par.in !== "query") continue;
+    fields.push({ name: par.name, required: !!par.required, description: par.description || "",
+                  schema: deref(par.schema, spec) });
+  }
+  const content = deref(op.requestBody, spec).content || {};
+  const body = deref((content["multipart/form-data"] || {}).schema, spec);
+  const required = new Set(body.required || []);
+  for (const [name, prop] of Object.entries(body.properties || {})) {
+    if (fields.some((f) => f.name === name)) continue;
+    const schema = deref(prop, spec);
+    fields.push({ name, required: required.has(name), description: schema.description || "", schema });
+  }
+  return { fields };
+}
+
+function tagsOf(model) {
+  const tags = [];
+  if (model.predict) tags.push("inference");
+  if ((model.train && model.train.fields.length) || model.meta.trainable) tags.push("trainable");
+  if (model.meta.trained === true || model.meta.pretrained === true) tags.push("pre-trained");
+  return tags;
+}
+
+// ---------------------------------------------------------------- forms
+
+const isFile = (s) => s.format === "binary" || (s.type === "array" && s.items && s.items.format === "binary");
+
+/** A form for `fields`; ids are `${prefix}-${name}`, errors go to `${prefix}-error-${name}`. */
+function buildForm(prefix, fields) {
+  const form = h("form", { id: `${prefix}-form`, dataset: { testid: `${prefix}-form` }, novalidate: true,
+                           class: "gen-form" });
+  for (const f of fields) form.append(buildField(prefix, f));
+  return form;
+}
+
+function buildField(prefix, f) {
+  const s = f.schema || {};
+  const id = `${prefix}-${f.name}`;
+  let input;
+  let hint = "";
+  const common = { id, name: f.name, dataset: { testid: `${prefix}-field-${f.name}` } };
+  const dflt = s.default;
+  if (isFile(s)) {
+    input = h("input", { ...common, type: "file", multiple: s.type === "array" });
+  } else if (s.type === "boolean") {
+    input = h("input", { ...common, type: "checkbox", checked: dflt === true });
+  } else if (Array.isArray(s.enum)) {
+    input = h("select", common,
+      !f.required && dflt === undefined ? h("option", { value: "" }, "") : null,
+      s.enum.map((v) => h("option", { value: String(v), selected: v === dflt }, String(v))));
+  } else if (s.type === "integer" || s.type === "number") {
+    input = h("input", { ...common, type: "number", step: s.type === "integer" ? "1" : "any",
+                         min: s.minimum ?? undefined, max: s.maximum ?? undefined,
+                         value: dflt ?? undefined });
+    if (s.minimum !== undefined || s.maximum !== undefined) {
+      hint = `${s.exclusiveMinimum ? "(" : "["}${s.minimum ?? "-∞"}, ${s.maximum ?? "∞"}${s.exclusiveMaximum ? ")" : "]"}`;
+    }
+  } else if (s.type === "array") {
+    const items = s.items || {};
+    if (Array.isArray(items.enum)) {
+      input = h("select", { ...common, multiple: true },
+        items.enum.map((v) => h("option", { value: String(v), selected: (dflt || []).includes(v) }, String(v))));
+    } else {
+      input = h("input", { ...common, type: "text", dataset: { ...common.dataset, list: "1" },
+                           value: Array.isArray(dflt) ? dflt.join(", ") : undefined,
+                           placeholder: "comma-separated" });
+      hint = `list of ${items.type || "values"}, comma-separated`;
+    }
+  } else {
+    input = h("input", { ...common, type: "text", value: dflt ?? undefined });
+  }
+  if (f.required) input.setAttribute("aria-required", "true");
+  const preview = isFile(s) ? h("div", { class: "preview", id: `${id}-preview`, dataset: { testid: `${prefix}-preview-${f.name}` } }) : null;
+  if (preview) input.addEventListener("change", () => showPreview(input, preview));
+  const isAccept = f.name === "accept";
+  if (isAccept) input.dataset.testid = `${prefix}-accept`;
+  return h("div", { class: "field" + (isAccept ? " accept" : ""), dataset: { field: f.name } },
+    h("label", { for: id }, f.name, f.required ? h("span", { class: "req", title: "required" }, " *") : null,
+      isAccept ? " (answer type)" : null),
+    input,
+    hint ? h("small", { class: "hint" }, hint) : null,
+    f.description ? h("small", { class: "desc" }, f.description) : null,
+    preview,
+    h("div", { class: "field-error", id: `${prefix}-error-${f.name}`, dataset: { testid: `${prefix}-error-${f.name}` } }));
+}
+
+function showPreview(input, preview) {
+  for (const img of preview.querySelectorAll("img")) URL.revokeObjectURL(img.src);
+  fill(preview);
+  for (const file of input.files || []) {
+    if (file.type.startsWith("image/")) {
+      preview.append(h("img", { src: URL.createObjectURL(file), alt: file.name, class: "thumb" }));
+    } else {
+      preview.append(h("span", { class: "muted" }, `${file.name} (${file.size} bytes)`));
+    }
+  }
+}
+
+/** FormData with every filled field: empty ones are left out so the server's defaults apply. */
+function formValues(form, fields) {
+  const data = new FormData();
+  for (const f of fields) {
+    const el = form.elements[f.name];
+    if (!el) continue;
+    const s = f.schema || {};
+    if (el.type === "file") {
+      for (const file of el.files) data.append(f.name, file, file.name);
+    } else if (el.type === "checkbox") {
+      data.append(f.name, el.checked ? "true" : "false");
+    } else if (el.multiple) {
+      for (const o of el.selectedOptions) data.append(f.name, o.value);
+    } else if (el.dataset.list) {
+      for (const part of el.value.split(",").map((x) => x.trim()).filter(Boolean)) data.append(f.name, part);
+    } else if (el.value !== "" || (f.required && s.type === "string")) {
+      data.append(f.name, el.value);
+    }
+  }
+  return data;
+}
+
+function clearErrors(form) {
+  for (const e of form.querySelectorAll(".field-error")) e.textContent = "";
+  for (const e of form.querySelectorAll(".field.invalid")) e.classList.remove("invalid");
+  showBanner("");
+}
+
+function flatten(messages) {
+  if (Array.isArray(messages)) return messages.map(String);
+  if (messages && typeof messages === "object") {
+    return Object.entries(messages).flatMap(([k, v]) => flatten(v).map((m) => `[${k}] ${m}`));
+  }
+  return [String(messages)];
+}
+
+/** Show a 422's messages beside their fields, anything else in the banner. */
+function showErrors(form, prefix, err) {
+  if (err.fields) {
+    const unplaced = [];
+    for (const [name, messages] of Object.entries(err.fields)) {
+      const box = form.querySelector(`#${CSS.escape(`${prefix}-error-${name}`)}`);
+      if (box) {
+        box.textContent = flatten(messages).join(" ");
+        box.closest(".field").classList.add("invalid");
+      } else {
+        unplaced.push(`${name}: ${flatten(messages).join(" ")}`);
+      }
+    }
+    showBanner(unplaced.length ? `${err.message}: ${unplaced.join("; ")}` : "");
+  } else {
+    showBanner(err.message || String(err));
+  }
+}
+
+// ---------------------------------------------------------------- catalog
+
+async function catalogPage() {
+  const models = await loadCatalog(true);
+  const cards = [...models.values()].map((m) => {
+    const meta = m.meta;
+    const tags = tagsOf(m);
+    return h("article", { class: "card", id: `model-card-${meta.name}`, dataset: { testid: `model-card-${meta.name}` } },
+      h("h2", {}, h("a", { href: `#/models/${enc(meta.name)}`, dataset: { testid: `model-link-${meta.name}` } }, meta.name)),
+      h("div", { class: "tags" }, tags.map((t) => h("span", { class: `tag tag-${t}`, dataset: { testid: `tag-${t}` } }, t))),
+      h("p", {}, meta.description || meta.summary || ""),
+      h("dl", {},
+        ["author", "license", "version"].filter((k) => meta[k]).map((k) => [h("dt", {}, k), h("dd", {}, String(meta[k]))]),
+        meta.url ? [h("dt", {}, "url"), h("dd", {}, h("a", { href: meta.url, target: "_blank", rel: "noopener" }, meta.url))] : null));
+  });
+  fill(view, h("h1", {}, "Models"),
+    cards.length ? h("div", { class: "cards", id: "catalog", dataset: { testid: "catalog" } }, cards)
+      : h("p", { class: "muted" }, "No model is served."));
+}
+
+// ---------------------------------------------------------------- model page
+
+async function modelPage(name, tab) {
+  const models = await loadCatalog();
+  const model = models.get(name);
+  if (!model) throw new ApiError(404, `No model named '${name}'`);
+  const tabs = [];
+  if (model.predict) tabs.push(["try", "Try it"]);
+  if (model.train) tabs.push(["train", "Train it"]);
+  if (!tabs.some(([t]) => t === tab)) tab = tabs.length ? tabs[0][0] : "";
+  const nav = h("nav", { class: "tabs" }, tabs.map(([t, label]) =>
+    h("a", { href: `#/models/${enc(name)}/${t}`, class: t === tab ? "active" : "", dataset: { testid: `tab-${t}` } }, label)));
+  const body = h("section", { id: `${tab}-section` });
+  fill(view,
+    h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Models"), " / ", name),
+    h("h1", {}, name, " ", tagsOf(model).map((t) => h("span", { class: `tag tag-${t}` }, t))),
+    h("p", {}, model.meta.description || model.meta.summary || ""),
+    nav, body);
+  if (tab === "try") tryIt(body, model);
+  else if (tab === "train") trainIt(body, model);
+}
+
+function tryIt(section, model) {
+  const name = model.meta.name;
+  const fields = model.predict.fields;
+  const form = buildForm("predict", fields);
+  const submit = h("button", { type: "submit", id: "predict-submit", dataset: { testid: "predict-submit" } }, "Predict");
+  form.append(h("div", { class: "actions" }, submit));
+  const result = h("div", { id: "predict-result", dataset: { testid: "predict-result" }, class: "result" });
+  let urls = [];
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    for (const u of urls) URL.revokeObjectURL(u);
+    urls = [];
+    fill(result, h("p", { class: "muted" }, "Running…"));
+    submit.disabled = true;
+    const started = performance.now();
+    try {
+      const resp = await api(`/v2/models/${enc(name)}/predict/`, { method: "POST", body: formValues(form, fields) });
+      if (!resp.ok) throw await failure(resp);
+      const took = ((performance.now() - started) / 1000).toFixed(2);
+      const type = (resp.headers.get("Content-Type") || "application/octet-stream").split(";")[0].trim();
+      const blob = await resp.blob();
+      const url = URL.createObjectURL(blob);
+      urls.push(url);
+      const info = h("p", { class: "muted" }, `${resp.status} · ${type} · ${blob.size} bytes · ${took} s`);
+      if (type === "application/json" || type.endsWith("+json")) {
+        let text = await blob.text();
+        try { text = JSON.stringify(JSON.parse(text), null, 2); } catch { /* leave as is */ }
+        fill(result, info, h("details", { open: true, dataset: { testid: "result-json" } },
+          h("summary", {}, "JSON answer"), h("pre", { id: "result-json" }, text)));
+      } else if (type.startsWith("image/")) {
+        fill(result, info, h("img", { src: url, alt: "prediction", id: "result-image", dataset: { testid: "result-image" } }),
+          h("p", {}, h("a", { href: url, download: filename(resp, type) }, "Download")));
+      } else if (type.startsWith("text/")) {
+        fill(result, info, h("pre", { id: "result-text", dataset: { testid: "result-text" } }, await blob.text()),
+          h("a", { href: url, download: filename(resp, type) }, "Download"));
+      } else {
+        fill(result, info, h("a", { href: url, download: filename(resp, type), id: "result-download",
+                                            dataset: { testid: "result-download" } }, `Download ${filename(resp, type)}`));
+      }
+    } catch (err) {
+      fill(result);
+      showErrors(form, "predict", err);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  section.append(form, result);
+}
+
+function filename(resp, type) {
+  const cd = resp.headers.get("Content-Disposition") || "";
+  const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd);
+  if (m) return decodeURIComponent(m[1]);
+  const ext = (type.split("/")[1] || "bin").replace(/[^a-z0-9]+.*$/i, "") || "bin";
+  return `prediction.${ext}`;
+}
+
+// ---------------------------------------------------------------- trainings
+
+let timer = null;
+let stream = null;
+function stopWork() {
+  if (timer) clearTimeout(timer);
+  timer = null;
+  if (stream) stream.abort();
+  stream = null;
+}
+/** Call fn now and every `ms` until the page changes. */
+function every(ms, fn) {
+  const tick = async () => {
+    const mine = timer;
+    try { await fn(); } catch (err) { showBanner(err.message || String(err)); }
+    if (timer === mine) timer = setTimeout(tick, ms);
+  };
+  timer = setTimeout(tick, 0);
+}
+
+function parseDate(s) {
+  if (!s) return null;
+  const d = new Date(String(s).replace(" ", "T").replace(/(\.\d{3})\d+/, "$1"));
+  return isNaN(d) ? null : d;
+}
+
+function fmtDuration(seconds) {
+  if (seconds === null || seconds === undefined || !isFinite(seconds)) return "";
+  seconds = Math.max(0, seconds);
+  const h_ = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+  return (h_ ? `${h_}h ` : "") + (h_ || m ? `${m}m ` : "") + `${s.toFixed(h_ || m ? 0 : 1)}s`;
+}
+
+function jobDuration(job) {
+  const r = job.result || {};
+  if (typeof r.duration === "string") {
+    const m = /^(?:(\d+) days?, )?(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(r.duration);
+    if (m) return fmtDuration((+m[1] || 0) * 86400 + m[2] * 3600 + m[3] * 60 + +m[4]);
+  }
+  const start = parseDate(job.start_date || job.date);
+  const end = parseDate(r.finish_date || job.finish_date);
+  if (!start) return "";
+  if (end) return fmtDuration((end - start) / 1000);
+  if (job.status === "running" && !job.queued) return fmtDuration((Date.now() - start) / 1000);
+  return "";
+}
+
+function statusLabel(job) {
+  return job.queued ? `queued${job.position ? ` (#${job.position})` : ""}` : job.status;
+}
+
+function progressBar(job) {
+  const p = job.progress;
+  if (!p) return "";
+  const frac = typeof p.fraction === "number" ? p.fraction : null;
+  const text = p.total ? `${p.step}/${p.total}` : p.step !== undefined ? `step ${p.step}` : "";
+  return h("span", { class: "progress" },
+    frac !== null ? h("progress", { max: 1, value: frac }) : null, " ", text);
+}
+
+function isActive(job) { return job.status === "running" || job.status === "queued" || job.queued; }
+
+async function cancelJob(name, uuid) {
+  const resp = await api(`/v2/models/${enc(name)}/train/${enc(uuid)}`, { method: "DELETE" });
+  if (!resp.ok) throw await failure(resp);
+}
+
+async function startTraining(name, data) {
+  const resp = await api(`/v2/models/${enc(name)}/train/`, { method: "POST", body: data });
+  if (!resp.ok) throw await failure(resp);
+  return resp.json();
+}
+
+function argsFormData(args) {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(args || {})) {
+    if (v === null || v === undefined) continue;
+    for (const x of Array.isArray(v) ? v : [v]) data.append(k, typeof x === "object" ? JSON.stringify(x) : String(x));
+  }
+  return data;
+}
+
+function jobButtons(name, job, after) {
+  const run = (fn) => async () => {
+    showBanner("");
+    try { await fn(); } catch (err) { showBanner(err.message || String(err)); }
+    after();
+  };
+  return [
+    isActive(job) ? h("button", { type: "button", class: "danger", id: `cancel-${job.uuid}`, dataset: { testid: `cancel-${job.uuid}` },
+                                  onclick: run(() => cancelJob(name, job.uuid)) }, "Cancel") : null,
+    !isActive(job) ? h("button", { type: "button", id: `retry-${job.uuid}`, dataset: { testid: `retry-${job.uuid}` },
+                                   onclick: run(async () => {
+                                     const rec = await startTraining(name, argsFormData(job.args));
+                                     location.hash = `#/models/${enc(name)}/jobs/${enc(rec.uuid)}`;
+                                   }) }, "Retry") : null,
+  ];
+}
+
+const SHOWN = 50;
+
+function trainIt(section, model) {
+  const name = model.meta.name;
+  const fields = model.train.fields;
+  const form = buildForm("train", fields);
+  const submit = h("button", { type: "submit", id: "train-submit", dataset: { testid: "train-submit" } }, "Start training");
+  form.append(h("div", { class: "actions" }, submit));
+  const tbody = h("tbody");
+  const table = h("table", { id: "jobs-table", dataset: { testid: "jobs-table" } },
+    h("thead", {}, h("tr", {}, ["job", "status", "submitted", "duration", "progress", ""].map((c) => h("th", {}, c)))), tbody);
+  const rowsByUuid = new Map();
+  let known = 0; // how many trainings the model has (they are never removed), to fetch only the last page
+  const refresh = async () => {
+    const offset = Math.max(0, known - SHOWN);
+    const jobs = await getJSON(`/v2/models/${enc(name)}/train/?offset=${offset}`);
+    known = offset + jobs.length;
+    // Rows are kept and updated in place: a button is never replaced under the pointer
+    // unless the training's state changed.
+    const rows = jobs.slice(-SHOWN).reverse().map((job) => {
+      let tr = rowsByUuid.get(job.uuid);
+      if (!tr) {
+        tr = h("tr", { id: `job-row-${job.uuid}`, dataset: { testid: `job-row-${job.uuid}` } },
+          h("td", {}, h("a", { href: `#/models/${enc(name)}/jobs/${enc(job.uuid)}`, dataset: { testid: `job-link-${job.uuid}` } },
+            job.uuid.slice(0, 8))),
+          h("td"), h("td"), h("td"), h("td"), h("td"));
+        rowsByUuid.set(job.uuid, tr);
+      }
+      const [, st, started, took, prog, acts] = tr.children;
+      const state = statusLabel(job);
+      tr.dataset.status = job.queued ? "queued" : job.status;
+      if (st.textContent !== state) {
+        fill(st, h("span", { class: `status status-${tr.dataset.status}`, dataset: { testid: `job-status-${job.uuid}` } }, state));
+        fill(acts, jobButtons(name, job, refresh));
+      }
+      started.textContent = (job.start_date || job.date || "").slice(0, 19);
+      took.textContent = jobDuration(job);
+      fill(prog, progressBar(job));
+      return tr;
+    });
+    if (rows.length) {
+      rows.forEach((tr, i) => { if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null); });
+      while (tbody.children.length > rows.length) tbody.lastElementChild.remove();
+    } else {
+      fill(tbody, h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No training yet.")));
+    }
+  };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    submit.disabled = true;
+    try {
+      await startTraining(name, formValues(form, fields));
+      await refresh();
+    } catch (err) {
+      showErrors(form, "train", err);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  section.append(form, h("h2", {}, "Trainings"), table);
+  every(1500, refresh);
+}
+
+// ---------------------------------------------------------------- job page
+
+async function jobPage(name, uuid) {
+  const path = `/v2/models/${enc(name)}/train/${enc(uuid)}`;
+  const status = h("span", { id: "job-status", dataset: { testid: "job-status" }, class: "status" });
+  const facts = h("dl", { class: "facts" });
+  const buttons = h("span", { class: "job-buttons" });
+  const args = h("pre", { id: "job-args", dataset: { testid: "job-args" } });
+  const outcome = h("div", { id: "job-result", dataset: { testid: "job-result" } });
+  const chart = h("div", { id: "metrics-chart", dataset: { testid: "metrics-chart" }, class: "chart" });
+  const log = h("pre", { id: "job-log", dataset: { testid: "job-log" }, class: "log" });
+  fill(view,
+    h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Models"), " / ",
+      h("a", { href: `#/models/${enc(name)}/train` }, name), " / ", uuid),
+    h("h1", {}, "Training ", status, " ", buttons),
+    facts, h("h2", {}, "Arguments"), args, h("h2", {}, "Outcome"), outcome,
+    h("h2", {}, "Metrics"), chart, h("h2", {}, "Log"), log);
+  let lastMetrics = "";
+  let done = false;
+  const refresh = async () => {
+    if (done) return;
+    const job = await getJSON(path);
+    status.textContent = statusLabel(job);
+    status.className = `status status-${job.queued ? "queued" : job.status}`;
+    status.dataset.status = job.status;
+    fill(facts,
+      h("dt", {}, "submitted"), h("dd", {}, (job.date || "").slice(0, 19)),
+      h("dt", {}, "duration"), h("dd", {}, jobDuration(job)),
+      h("dt", {}, "progress"), h("dd", {}, progressBar(job) || "–"));
+    fill(buttons, ...jobButtons(name, job, refresh).filter(Boolean));
+    args.textContent = JSON.stringify(job.args || {}, null, 2);
+    if (job.result || job.message) {
+      fill(outcome,
+        job.message ? h("p", { class: "error-text", dataset: { testid: "job-message" } }, job.message) : null,
+        job.result ? h("details", { open: true }, h("summary", {}, "result"),
+          h("pre", {}, JSON.stringify(job.result.output !== undefined ? job.result.output : job.result, null, 2))) : null);
+    } else {
+      fill(outcome, h("p", { class: "muted" }, isActive(job) ? "Not finished yet." : "Nothing reported."));
+    }
+    const series = JSON.stringify(job.metrics || []);
+    if (series !== lastMetrics) {
+      lastMetrics = series;
+      drawChart(chart, job.metrics || []);
+    }
+    if (!isActive(job)) done = true;
+  };
+  every(1000, refresh);
+  followLog(`${path}/logs?follow=true`, log);
+}
+
+/** Stream the log into `pre` as it grows (a chunked answer that ends with the training). */
+async function followLog(path, pre) {
+  const controller = new AbortController();
+  stream = controller;
+  try {
+    const resp = await api(path, { signal: controller.signal });
+    if (!resp.ok) throw await failure(resp);
+    const reader = resp.body.getReader();
+    const decoder = new TextDecoder();
+    pre.textContent = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      pre.append(decoder.decode(value, { stream: true }));
+      if (stick) pre.scrollTop = pre.scrollHeight;
+    }
+    pre.append(decoder.decode());
+    pre.dataset.ended = "true";
+  } catch (err) {
+    if (err.name !== "AbortError") pre.append(`\n[log unavailable: ${err.message}]`);
+  }
+}
+
+// ---------------------------------------------------------------- chart
+
+const SVG = "http://www.w3.org/2000/svg";
+function s(tag, attrs = {}, text) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"];
+
+/** One small SVG line chart per numeric metric of `points`, over `step`. */
+function drawChart(box, points) {
+  const names = [...new Set(points.flatMap((p) => Object.keys(p)))]
+    .filter((k) => k !== "step" && k !== "time" && points.some((p) => typeof p[k] === "number"));
+  fill(box);
+  if (!names.length) {
+    box.append(h("p", { class: "muted" }, "No metric reported (yet)."));
+    return;
+  }
+  names.forEach((name, i) => {
+    const pts = points.map((p, j) => [typeof p.step === "number" ? p.step : j + 1, p[name]])
+      .filter(([, y]) => typeof y === "number" && isFinite(y));
+    box.append(lineChart(name, pts, COLORS[i % COLORS.length]));
+  });
+}
+
+function lineChart(name, pts, color) {
+  const W = 360, H = 200, L = 48, R = 12, T = 24, B = 28;
+  const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+  let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  if (x0 === x1) { x0 -= 1; x1 += 1; }
+  if (y0 === y1) { const d = Math.abs(y0) * 0.1 || 1; y0 -= d; y1 += d; }
+  const X = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
+  const Y = (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: "metric", "data-metric": name,
+                         "data-testid": `metric-${name}`, role: "img", "aria-label": `${name} over step` });
+  svg.append(s("text", { x: L, y: 15, class: "title" }, `${name} (last: ${fmt(ys[ys.length - 1])})`));
+  for (let k = 0; k <= 4; k++) {
+    const yv = y0 + ((y1 - y0) * k) / 4;
+    svg.append(s("line", { x1: L, x2: W - R, y1: Y(yv), y2: Y(yv), class: "grid" }),
+      s("text", { x: L - 4, y: Y(yv) + 4, class: "tick", "text-anchor": "end" }, fmt(yv)));
+  }
+  for (const xv of [x0, (x0 + x1) / 2, x1]) {
+    svg.append(s("text", { x: X(xv), y: H - 10, class: "tick", "text-anchor": "middle" }, fmt(xv)));
+  }
+  svg.append(s("text", { x: W - R, y: H - 1, class: "tick", "text-anchor": "end" }, "step"));
+  svg.append(s("polyline", { points: pts.map(([x, y]) => `${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join(" "),
+                             fill: "none", stroke: color, "stroke-width": 2 }));
+  if (pts.length <= 60) {
+    for (const [x, y] of pts) {
+      const dot = s("circle", { cx: X(x), cy: Y(y), r: 2.5, fill: color });
+      dot.append(s("title", {}, `step ${x}: ${y}`));
+      svg.append(dot);
+    }
+  }
+  return svg;
+}
+
+function fmt(v) {
+  if (!isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : String(+v.toFixed(a < 1 ? 4 : 2));
+}
+
+// ---------------------------------------------------------------- API key, routing
+
+function setupKey() {
+  const form = document.getElementById("apikey-form");
+  const input = document.getElementById("apikey-input");
+  const state = document.getElementById("apikey-state");
+  const show = () => { state.textContent = apiKey() ? "key set" : ""; input.value = apiKey(); };
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (input.value.trim()) sessionStorage.setItem(KEY_STORE, input.value.trim());
+    else sessionStorage.removeItem(KEY_STORE);
+    show();
+    route();
+  });
+  document.getElementById("apikey-clear").addEventListener("click", () => {
+    sessionStorage.removeItem(KEY_STORE);
+    show();
+    route();
+  });
+  show();
+}
+
+async function route() {
+  stopWork();
+  showBanner("");
+  const parts = location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  try {
+    if (parts[0] === "models" && parts[1] && parts[2] === "jobs" && parts[3]) await jobPage(parts[1], parts[3]);
+    else if (parts[0] === "models" && parts[1]) await modelPage(parts[1], parts[2] || "try");
+    else await catalogPage();
+  } catch (err) {
+    fill(view, h("p", { class: "muted" }, "Could not load this page."));
+    showBanner(err.message || String(err));
+  }
+}
+
+setupKey();
+window.addEventListener("hashchange", route);
+route();
