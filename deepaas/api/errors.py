@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from deepaas.api.keys import SETTINGS
 from deepaas.exceptions import (
@@ -23,7 +23,6 @@ __all__ = ["guarded", "to_response"]
 
 LOG = logging.getLogger(__name__)
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # DEEPaaS 2.x answered these with aiohttp's plain-text pages ("404: Not Found"), and clients
 # and test scripts compare them: keep those pages.

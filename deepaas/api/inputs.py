@@ -17,6 +17,7 @@ from multidict import MultiMapping
 
 from deepaas.config import Settings
 from deepaas.exceptions import BadRequest, PayloadTooLarge
+from deepaas.files import remove_files
 from deepaas.model import args as margs
 from deepaas.model.wrapper import UploadedFile
 
@@ -34,9 +35,7 @@ class Inputs:
     files: list[str]
 
     def cleanup(self) -> None:
-        for path in self.files:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+        remove_files(self.files)
         self.files.clear()
 
 

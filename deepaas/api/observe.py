@@ -13,11 +13,10 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
+from aiohttp.typedefs import Handler, Middleware
 
 from deepaas.api.errors import guarded
 from deepaas.api.metrics import Metrics
@@ -29,7 +28,6 @@ REQUEST_ID = "X-Request-ID"
 REQUEST_ID_KEY: Any = getattr(web, "RequestKey", lambda name, _type: name)("request_id", str)
 _SANE = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,128}$")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _route(request: web.Request) -> str:

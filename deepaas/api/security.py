@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
+from aiohttp.typedefs import Handler, Middleware
 
 from deepaas.api.render import json_response
 
@@ -20,7 +19,6 @@ __all__ = ["auth_middleware", "is_protected"]
 
 _PROTECTED = re.compile(r"^/v2/(debug/|models/[^/]+/(predict|train)/)")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def is_protected(path: str, protect_all: bool) -> bool:

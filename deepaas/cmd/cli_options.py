@@ -21,6 +21,7 @@ import marshmallow
 from marshmallow import fields as ma_fields
 
 from deepaas.exceptions import InvalidInput
+from deepaas.files import remove_files
 from deepaas.model import args as margs
 from deepaas.model.wrapper import UploadedFile
 
@@ -137,6 +138,4 @@ def temp_uploads(spec: margs.ArgSpec, kwargs: dict[str, Any],
                 content_type=mimetypes.guess_type(path)[0] or "application/octet-stream")
         yield converted
     finally:
-        for copy in copies:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(copy)
+        remove_files(copies)

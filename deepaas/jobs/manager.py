@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import dataclasses
 import datetime
 import logging
-import os
 import shutil
 import time
 from collections.abc import Iterable
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from deepaas.exceptions import JobNotFound, NotProvided
+from deepaas.files import remove_files
 from deepaas.jobs import process
 from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
 from deepaas.jobs.store import JobStore
@@ -155,7 +154,7 @@ class JobManager:
         try:
             return await self._submit(model, kwargs, set(files))
         except BaseException:
-            _remove(files)  # nobody else will: the caller handed them over
+            remove_files(files)  # nobody else will: the caller handed them over
             raise
 
     async def _submit(self, model: ModelWrapper, kwargs: dict[str, Any], files: set[str]) -> Job:
@@ -195,10 +194,8 @@ class JobManager:
                 target = uploads / ("%s-%s" % (key, Path(value.filename).name))
                 shutil.move(value.filename, target)
                 adopted[key] = value._replace(filename=str(target))
-        for leftover in files - {str(v.filename) for v in kwargs.values()
-                                 if isinstance(v, UploadedFile)}:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(leftover)
+        remove_files(files - {str(v.filename) for v in kwargs.values()
+                              if isinstance(v, UploadedFile)})
         return adopted
 
     def _remove_uploads(self, uuid: str) -> None:
@@ -297,8 +294,3 @@ class JobManager:
             await active.done.wait()
 
 
-
-def _remove(paths: Iterable[str]) -> None:
-    for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)

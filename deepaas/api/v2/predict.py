@@ -29,7 +29,8 @@ async def predict(request: web.Request, model: ModelWrapper) -> web.Response:
     began = time.perf_counter()
     answer = await request.app[PREDICTIONS].predict(model, inputs.kwargs, accept,
                                                     release=inputs.cleanup)
-    request.app[METRICS].prediction(model.name, time.perf_counter() - began)
+    if settings.metrics:  # --nometrics takes this work off the hot path too
+        request.app[METRICS].prediction(model.name, time.perf_counter() - began)
     if answer.is_json:
         return web.Response(body=answer.body, content_type="application/json", charset="utf-8")
     return web.Response(body=answer.body, headers={"Content-Type": answer.content_type})
