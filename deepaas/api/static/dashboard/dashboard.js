@@ -3,7 +3,7 @@
 // <meta name="deepaas-base">; an API key, if given, is kept in sessionStorage.
 
 import { BASE, KEY_STORE, api, apiKey, enc, failure, fill, getJSON, h, showBanner } from "./util.js";
-import { buildForm, clearErrors, formValues, showErrors } from "./forms.js";
+import { clearErrors, formValues, formWithSubmit, showErrors } from "./forms.js";
 import { drawChart } from "./chart.js";
 
 const view = document.getElementById("view");
@@ -115,9 +115,7 @@ async function modelPage(name, tab) {
 function tryIt(section, model) {
   const name = model.meta.name;
   const fields = model.predict.fields;
-  const form = buildForm("predict", fields);
-  const submit = h("button", { type: "submit", id: "predict-submit", dataset: { testid: "predict-submit" } }, "Predict");
-  form.append(h("div", { class: "actions" }, submit));
+  const { form, submit } = formWithSubmit("predict", fields, "Predict");
   const result = h("div", { id: "predict-result", dataset: { testid: "predict-result" }, class: "result" });
   let urls = [];
   form.addEventListener("submit", async (ev) => {
@@ -274,9 +272,7 @@ const SHOWN = 50;
 function trainIt(section, model) {
   const name = model.meta.name;
   const fields = model.train.fields;
-  const form = buildForm("train", fields);
-  const submit = h("button", { type: "submit", id: "train-submit", dataset: { testid: "train-submit" } }, "Start training");
-  form.append(h("div", { class: "actions" }, submit));
+  const { form, submit } = formWithSubmit("train", fields, "Start training");
   const tbody = h("tbody");
   const table = h("table", { id: "jobs-table", dataset: { testid: "jobs-table" } },
     h("thead", {}, h("tr", {}, ["job", "status", "submitted", "duration", "progress", ""].map((c) => h("th", {}, c)))), tbody);

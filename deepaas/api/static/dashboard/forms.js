@@ -7,7 +7,7 @@ import { fill, h, showBanner } from "./util.js";
 const isFile = (s) => s.format === "binary" || (s.type === "array" && s.items && s.items.format === "binary");
 
 /** A form for `fields`; ids are `${prefix}-${name}`, errors go to `${prefix}-error-${name}`. */
-export function buildForm(prefix, fields) {
+function buildForm(prefix, fields) {
   const form = h("form", { id: `${prefix}-form`, dataset: { testid: `${prefix}-form` }, novalidate: true,
                            class: "gen-form" });
   for (const f of fields) form.append(buildField(prefix, f));
@@ -130,4 +130,13 @@ export function showErrors(form, prefix, err) {
   } else {
     showBanner(err.message || String(err));
   }
+}
+
+// The form of one operation with its submit button ("PREFIX-submit").
+export function formWithSubmit(prefix, fields, label) {
+  const form = buildForm(prefix, fields);
+  const id = prefix + "-submit";
+  const submit = h("button", { type: "submit", id, dataset: { testid: id } }, label);
+  form.append(h("div", { class: "actions" }, submit));
+  return { form, submit };
 }
