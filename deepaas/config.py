@@ -24,7 +24,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = ["Settings", "Option", "OPTIONS", "api_keys", "load_settings", "build_parser",
-           "parse_bool"]
+           "parse_bool", "parse_size"]
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
@@ -79,6 +79,14 @@ class Settings:
     max_trainings: int = 0
     trainings_per_model: int = 1
     tmp_dir: str = ""
+    job_store: str = ""
+    replica_timeout: float = 15.0
+    executor: str = "local"
+    predict_executor: str = "local"
+    ray_address: str = ""
+    ray_cpus: float = 1.0
+    ray_gpus: float = 0.0
+    ray_memory: int = 0
     api_key: tuple[str, ...] = ()
     api_keys_file: str = ""
     protect_all: bool = False
@@ -141,6 +149,40 @@ def _level(value: Any) -> str:
     return text
 
 
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in allowed:
+            raise ValueError("one of " + ", ".join(allowed))
+        return text
+    return convert
+
+
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
+          "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
+          "tib": 2**40}
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from ``4096``, ``"512MiB"``, ``"4 GB"`` (decimal and binary units)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number, unit = float(value), ""
+    else:
+        text = str(value).strip().lower().replace(" ", "")
+        digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+        number, unit = float(digits or "nan"), text[len(digits):]
+    if unit not in _UNITS or not number >= 0:
+        raise ValueError("a size such as 4096, 512MiB or 4GB")
+    return int(number * _UNITS[unit])
+
+
+def _job_store(value: Any) -> str:
+    text = str(value).strip()
+    if text and not text.startswith(("postgresql://", "postgres://")):
+        raise ValueError("empty (SQLite in the data dir) or a postgresql:// URL")
+    return text
+
+
 OPTIONS: tuple[Option, ...] = (
     Option("listen_ip", str, "Address to listen on."),
     Option("listen_port", _between(int, 0, 65535), "TCP port to listen on."),
@@ -176,10 +218,26 @@ OPTIONS: tuple[Option, ...] = (
            "(relative paths start at the working directory)."),
     Option("max_trainings", _between(int, 0), "Trainings running at once on this server "
            "(0: no server-wide bound); more wait in line."),
-    Option("trainings_per_model", _between(int, 1), "Trainings of one model running at once; "
-           "more wait in line."),
+    Option("trainings_per_model", _between(int, 0), "Trainings of one model running at once "
+           "on this server (0: no bound, e.g. sweeps on Ray); more wait in line."),
     Option("tmp_dir", str, "Where uploaded files are kept while a request or training uses "
            "them (default: the system temp dir)."),
+    Option("job_store", _job_store, "Where training records live: empty for SQLite in the "
+           "data dir, or postgresql://USER:PASSWORD@HOST:PORT/DB, shared by several servers."),
+    Option("replica_timeout", _between(float, 1), "With a shared job store: seconds without a "
+           "heartbeat after which a server is taken for gone and its trainings end as errors."),
+    Option("executor", _choice("local", "ray"), "Where trainings run: local processes, or "
+           "ray (tasks on a Ray cluster; pip install deepaas[ray])."),
+    Option("predict_executor", _choice("local", "ray"), "Where predictions run: local (threads,"
+           " or processes with --isolate), or ray (--workers warmed Ray actors)."),
+    Option("ray_address", str, "The Ray cluster to join (e.g. ray://head:10001 or head:6379); "
+           "default: join a running local instance or start one."),
+    Option("ray_cpus", _between(float, 0), "CPUs a training or predict worker asks of Ray, for"
+           " modules whose metadata names no resources."),
+    Option("ray_gpus", _between(float, 0), "GPUs a training or predict worker asks of Ray, for"
+           " modules whose metadata names no resources."),
+    Option("ray_memory", parse_size, "Memory a training or predict worker asks of Ray (bytes, or "
+           "e.g. 4GiB; 0: none), for modules whose metadata names no resources."),
     Option("api_key", _names, "Require 'Authorization: Bearer KEY' for predict, train and "
            "debug (repeatable; DEEPAAS_API_KEYS takes a comma-separated list).", repeat=True),
     Option("api_keys_file", str, "A file of API keys, one per line ('#' starts a comment)."),

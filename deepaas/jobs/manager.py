@@ -42,7 +42,7 @@ def display_args(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    """How many trainings may run at once: on the server (0: no bound) and per model."""
+    """How many trainings may run at once: on the server and per model (0: no bound)."""
 
     total: int = 0
     per_model: int = 1
@@ -205,7 +205,8 @@ class JobManager:
         running = [a for a in self._active.values() if a.job.status is JobStatus.RUNNING]
         if self._limits.total and len(running) >= self._limits.total:
             return False
-        return sum(a.job.model == model for a in running) < self._limits.per_model
+        per_model = self._limits.per_model
+        return not per_model or sum(a.job.model == model for a in running) < per_model
 
     def _schedule(self) -> None:
         """Start every waiting training the limits allow, oldest first."""

@@ -43,7 +43,8 @@ class Job:
     """One training: what was asked, when, how far it got and how it ended.
 
     ``progress`` holds the latest report (step, total, fraction, metric values, time);
-    ``metrics`` the whole series of reports, oldest first.
+    ``metrics`` the whole series of reports, oldest first. ``owner`` names the server
+    (replica) that runs it, where several share one job store.
     """
 
     uuid: str
@@ -57,6 +58,7 @@ class Job:
     message: str | None = None
     pid: int | None = None
     progress: dict[str, Any] | None = None
+    owner: str | None = None
     metrics: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
