@@ -20,9 +20,12 @@ run: venv
 	$(BIN)/deepaas-run --listen-ip 127.0.0.1 --listen-port $(PORT)
 
 $(VENV)/.test-deps: $(BIN)/deepaas-run pyproject.toml tests/compat/compatmod/pyproject.toml
-	$(BIN)/pip install $(PIP_FLAGS) -e '.[test]' -e plugins/demo -e plugins/iris -e tests/compat/compatmod
-	@# The dashboard's end-to-end tests drive Debian's Chromium (never a downloaded browser).
+	$(BIN)/pip install $(PIP_FLAGS) -e '.[test,ray,postgres]' -e plugins/demo -e plugins/iris -e tests/compat/compatmod
+	@# The dashboard's end-to-end tests drive Debian's Chromium (never a downloaded browser);
+	@# the shared job store's tests start Debian's PostgreSQL server themselves.
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq postgresql)
 	touch $@
 
 $(VENV5)/.test-deps: pyproject.toml plugins/demo/pyproject.toml plugins/iris/pyproject.toml tests/compat/compatmod/pyproject.toml
@@ -40,7 +43,8 @@ test-main: $(VENV)/.test-deps
 
 test-webargs5: $(VENV5)/.test-deps
 	$(VENV5)/bin/python -c 'import webargs; assert webargs.__version__ == "5.5.3", webargs.__version__'
-	$(VENV5)/bin/python -m pytest -q -m "not e2e"  # the browser tests ran once already
+	@# The browser and cluster tests ran once already; this run is about webargs 5.
+	$(VENV5)/bin/python -m pytest -q -m "not e2e and not cluster"
 
 test: lint test-main test-webargs5
 
