@@ -29,10 +29,13 @@ from deepaas.api.metrics import Metrics
 from deepaas.api.observe import edge_middleware
 from deepaas.api.security import auth_middleware
 from deepaas.api.v2 import debug, health, models, predict, train, versions
+from deepaas.cluster.connection import RayConnection
 from deepaas.config import Settings, api_keys
 from deepaas.debug import DebugCapture
+from deepaas.jobs.executor import Executor, LocalExecutor
 from deepaas.jobs.manager import JobManager, Limits
 from deepaas.jobs.sqlite import SQLiteStore
+from deepaas.jobs.store import JobStore
 from deepaas.model.loading import Registry
 from deepaas.workers.service import Predictions
 
@@ -59,12 +62,29 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await app[PREDICTIONS].close()
 
 
-def _job_manager(settings: Settings) -> JobManager:
-    data_dir = Path(settings.data_dir)
+def _job_store(settings: Settings) -> JobStore:
+    if settings.job_store:
+        from deepaas.jobs.postgres import PostgresStore  # only then: asyncpg is an extra
+
+        return PostgresStore(settings.job_store)
+    return SQLiteStore(Path(settings.data_dir) / "jobs.sqlite3")
+
+
+def _executor(settings: Settings, ray: RayConnection | None) -> Executor:
+    if settings.executor == "ray" and ray is not None:
+        from deepaas.cluster.training import RayExecutor  # only then: Ray is an extra
+
+        return RayExecutor(ray, cpus=settings.ray_cpus, gpus=settings.ray_gpus,
+                           memory=settings.ray_memory)
+    return LocalExecutor()
+
+
+def _job_manager(settings: Settings, ray: RayConnection | None) -> JobManager:
     return JobManager(
-        SQLiteStore(data_dir / "jobs.sqlite3"), data_dir, warm=settings.warm,
+        _job_store(settings), Path(settings.data_dir), warm=settings.warm,
         cancel_grace=settings.cancel_grace, tmp_dir=settings.tmp_dir or None,
-        limits=Limits(total=settings.max_trainings, per_model=settings.trainings_per_model))
+        limits=Limits(total=settings.max_trainings, per_model=settings.trainings_per_model),
+        executor=_executor(settings, ray), replica_timeout=settings.replica_timeout)
 
 
 def _allow_cors(app: web.Application, origins: tuple[str, ...]) -> None:
@@ -93,8 +113,11 @@ def create_app(settings: Settings, registry: Registry,
     app[METRICS] = metrics
     app[STATE] = ServerState()
     app[REGISTRY] = registry
-    app[PREDICTIONS] = Predictions(list(registry.models.values()), settings)
-    app[JOBS] = _job_manager(settings)
+    # One connection to Ray, shared by trainings and predictions, made only if one asks.
+    ray = RayConnection(settings.ray_address) if "ray" in (
+        settings.executor, settings.predict_executor) else None
+    app[PREDICTIONS] = Predictions(list(registry.models.values()), settings, ray)
+    app[JOBS] = _job_manager(settings, ray)
     if debug_capture is not None:
         app[DEBUG_CAPTURE] = debug_capture
     base = settings.base_path

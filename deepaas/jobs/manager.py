@@ -8,15 +8,18 @@ import dataclasses
 import datetime
 import logging
 import shutil
+import socket
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
 from deepaas.exceptions import JobNotFound, NotProvided
 from deepaas.files import remove_files
 from deepaas.jobs import process
+from deepaas.jobs.executor import Execution, Executor, LocalExecutor
 from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
+from deepaas.jobs.sharing import LogShipper, follow_stored, new_replica_id
 from deepaas.jobs.store import JobStore
 from deepaas.model.outputs import jsonable
 from deepaas.model.wrapper import ModelWrapper, UploadedFile
@@ -28,6 +31,15 @@ LOG = logging.getLogger(__name__)
 STOPPED_RUNNING = "the server stopped while this training was running"
 STOPPED_QUEUED = "the server stopped before this training started"
 _FLUSH_EVERY = 1.0  # seconds between writes of progress to the store
+
+
+def _declared_resources(model: ModelWrapper) -> dict[str, Any]:
+    """The ``resources`` a module's metadata declares (cpus, gpus, memory), if any."""
+    try:
+        declared = model.metadata().get("resources")
+    except Exception:  # metadata that fails here fails loudly on its own route
+        return {}
+    return declared if isinstance(declared, dict) else {}
 
 
 def display_args(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -51,11 +63,13 @@ class Limits:
 class _Active:
     """A queued or running training: the live record and what only the manager holds."""
 
-    def __init__(self, job: Job, model: ModelWrapper, kwargs: dict[str, Any]) -> None:
+    def __init__(self, job: Job, model: ModelWrapper, kwargs: dict[str, Any],
+                 log: LogShipper) -> None:
         self.job = job
         self.model = model
         self.kwargs = kwargs
-        self.proc: process.TrainingProcess | None = None
+        self.log = log
+        self.proc: Execution | None = None
         self.task: asyncio.Task[None] | None = None
         self.cancelled = False  # by a client: ends as "cancelled"
         self.stopped = False  # by the server's shutdown: ends as "error"
@@ -66,46 +80,91 @@ class _Active:
 class JobManager:
     """Submit, queue, run, watch, list and cancel trainings; records survive restarts.
 
-    Each training runs in its own process group with its output in a per-job log file
-    (``DATA_DIR/jobs/UUID/log.txt``); uploads it was given live in ``DATA_DIR/jobs/UUID/uploads``
-    until it ends.
+    Each training runs where the executor puts it (by default a process group of its own on
+    this machine) with its output in a per-job log file (``DATA_DIR/jobs/UUID/log.txt``);
+    uploads it was given live in ``DATA_DIR/jobs/UUID/uploads`` until it ends.
+
+    Over a shared store several servers (replicas) see each other's trainings: each runs those
+    submitted to it, beats a heartbeat, copies logs into the store, obeys cancel requests that
+    others leave there, and closes the books of a replica whose heartbeat stopped.
     """
 
     def __init__(self, store: JobStore, data_dir: Path, *, warm: bool = True,
                  cancel_grace: float = 5.0, limits: Limits = Limits(),
-                 tmp_dir: str | None = None) -> None:
+                 tmp_dir: str | None = None, executor: Executor | None = None,
+                 replica_timeout: float = 15.0) -> None:
         self._store = store
         self._data_dir = data_dir
         self._warm = warm
         self._grace = cancel_grace
         self._limits = limits
         self._tmp_dir = tmp_dir
+        self._executor: Executor = executor or LocalExecutor()
+        self.replica = new_replica_id()
+        self._replica_timeout = replica_timeout
+        self._beat = max(replica_timeout / 5, 0.2)  # heartbeat and sync period
+        self._sync: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Job]] = set()  # cancels asked for by other servers
         self._active: dict[str, _Active] = {}
         self._queue: collections.deque[str] = collections.deque()
 
     # --- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the store and close the books on trainings a previous server left unfinished."""
+        """Open the store and the executor, and close the books on trainings that a stopped
+        server left unfinished (a previous run of this one, or a replica gone silent)."""
         await self._store.open()
-        interrupted = await self._store.unfinished()
-        process.kill_leftovers(job.uuid for job in interrupted)
-        for job in interrupted:
-            running = job.status is JobStatus.RUNNING
-            await self._finish(job, JobStatus.ERROR,
-                               message=STOPPED_RUNNING if running else STOPPED_QUEUED)
-            self._remove_uploads(job.uuid)
-        if interrupted:
-            LOG.warning("%d training(s) were interrupted by the last stop", len(interrupted))
+        await self._executor.open()
+        if self._store.shared:
+            await self._store.heartbeat(self.replica, socket.gethostname())
+            await self._close_orphans(await self._store.orphans(self._replica_timeout))
+            self._sync = asyncio.create_task(self._keep_in_sync(), name="jobs-sync")
+        else:
+            await self._close_orphans(await self._store.unfinished())
 
     async def close(self) -> None:
         """Stop every training (server shutdown): none outlives the server, all are recorded."""
+        if self._sync is not None:
+            self._sync.cancel()
+            await asyncio.gather(self._sync, return_exceptions=True)
         for uuid in list(self._queue):
             await self._drop_queued(self._active[uuid], JobStatus.ERROR, STOPPED_QUEUED)
         running = list(self._active.values())
         await asyncio.gather(*(self._stop(a, cancelled=False) for a in running),
                              return_exceptions=True)
+        if self._store.shared:
+            await self._store.leave(self.replica)
+        await self._executor.close()
         await self._store.close()
+
+    async def _close_orphans(self, orphans: list[Job]) -> None:
+        mine = [job for job in orphans if job.uuid not in self._active]
+        if not mine:
+            return
+        self._executor.kill_leftovers(job.uuid for job in mine)
+        for job in mine:
+            running = job.status is JobStatus.RUNNING
+            await self._finish(job, JobStatus.ERROR,
+                               message=STOPPED_RUNNING if running else STOPPED_QUEUED)
+            self._remove_uploads(job.uuid)
+        LOG.warning("%d training(s) were interrupted by a server's stop", len(mine))
+
+    async def _keep_in_sync(self) -> None:
+        """Heartbeat, obey cancel requests left in the store, reap silent replicas' jobs."""
+        while True:
+            await asyncio.sleep(self._beat)
+            try:
+                await self._store.heartbeat(self.replica, socket.gethostname())
+                for uuid in await self._store.cancel_requests(list(self._active)):
+                    active = self._active.get(uuid)
+                    if active is not None and not active.cancelled:
+                        LOG.info("training %s: cancel requested through another server", uuid)
+                        task = asyncio.create_task(self.cancel(active.job.model, uuid))
+                        self._tasks.add(task)
+                        task.add_done_callback(self._tasks.discard)
+                await self._close_orphans(await self._store.orphans(self._replica_timeout))
+            except Exception:  # the database may be away for a moment: try again next beat
+                LOG.exception("could not sync with the shared job store")
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -117,6 +176,16 @@ class JobManager:
 
     def is_active(self, uuid: str) -> bool:
         return uuid in self._active
+
+    def has_log_file(self, uuid: str) -> bool:
+        """Whether this server holds the log (it ran the training, or the store is its own)."""
+        return self.log_path(uuid).exists() or not self._store.shared
+
+    async def stored_log(self, model: str, uuid: str, follow: bool) -> AsyncIterator[bytes]:
+        """The log another server copied into the shared store, followed if asked."""
+        async for chunk in follow_stored(self._store, uuid, lambda: self.get(model, uuid),
+                                         follow):
+            yield chunk
 
     def position(self, uuid: str) -> int | None:
         """1-based place in line among the model's waiting trainings; None once started."""
@@ -161,25 +230,35 @@ class JobManager:
         if not model.provides("train") or model.source is None:
             raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
         job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs),
-                  date=datetime.datetime.now())
+                  date=datetime.datetime.now(), owner=self.replica)
         self.job_dir(job.uuid).mkdir(parents=True, exist_ok=True)
         self.log_path(job.uuid).touch()
         kwargs = self._adopt_uploads(job.uuid, kwargs, files)
         await self._store.put(job)
-        self._active[job.uuid] = _Active(job, model, kwargs)
+        self._active[job.uuid] = _Active(job, model, kwargs, LogShipper(self.log_path(job.uuid)))
         self._queue.append(job.uuid)
         self._schedule()
         return job
 
     async def cancel(self, model: str, uuid: str) -> Job:
-        """Cancel a queued or running training (its whole process group); answer the record."""
-        await self.get(model, uuid)  # 404 for an unknown job, before anything happens
+        """Cancel a queued or running training (its whole process group); answer the record.
+
+        A training another server runs is cancelled by that server, asked through the shared
+        store; this answers once it is recorded as ended (or, past a bound, as it stands).
+        """
+        job = await self.get(model, uuid)  # 404 for an unknown job, before anything happens
         active = self._active.get(uuid)
         if active is not None:
             if active.job.status is JobStatus.QUEUED:
                 await self._drop_queued(active, JobStatus.CANCELLED, None)
             else:
                 await self._stop(active, cancelled=True)
+        elif self._store.shared and not job.status.is_terminal():
+            await self._store.request_cancel(uuid)
+            deadline = time.monotonic() + self._grace + 3 * self._beat + 10
+            while not job.status.is_terminal() and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+                job = await self.get(model, uuid)
         return await self.get(model, uuid)
 
     # --- internals -------------------------------------------------------------------------
@@ -220,10 +299,11 @@ class JobManager:
     async def _run(self, active: _Active) -> None:
         job = active.job
         try:
-            active.proc = await process.start(process.Launch(
+            active.proc = await self._executor.start(process.Launch(
                 job_id=job.uuid, name=job.model, source=active.model.source or "",
                 kwargs=active.kwargs, warm=self._warm, log_path=self.log_path(job.uuid),
-                data_dir=self._data_dir, tmp_dir=self._tmp_dir))
+                data_dir=self._data_dir, tmp_dir=self._tmp_dir,
+                resources=await asyncio.to_thread(_declared_resources, active.model)))
         except Exception as exc:
             LOG.exception("training %s of %s could not start", job.uuid, job.model)
             await self._end(active, process.Outcome(False, message="could not start: %s" % exc))
@@ -232,7 +312,7 @@ class JobManager:
         if active.cancelled or active.stopped:  # asked to stop while it was starting
             await active.proc.terminate(self._grace)
         await self._store.put(job)
-        LOG.info("training %s of %s started (pid %d)", job.uuid, job.model, job.pid)
+        LOG.info("training %s of %s started (pid %s)", job.uuid, job.model, job.pid)
         watcher = asyncio.create_task(self._watch_progress(active))
         outcome = await active.proc.wait()
         await watcher
@@ -247,18 +327,22 @@ class JobManager:
                 await self._flush(active)
                 last_flush = time.monotonic()
 
-    async def _flush(self, active: _Active) -> None:
+    async def _flush(self, active: _Active, last: bool = False) -> None:
         new = active.job.metrics[active.flushed:]
         if new:
             await self._store.add_metrics(active.job.uuid, new)
             active.flushed += len(new)
+        if active.proc is not None:
+            active.job.pid = active.proc.pid  # known late on a cluster
+        if self._store.shared:
+            await active.log.ship(self._store, active.job.uuid, everything=last)
         await self._store.put(active.job)
 
     async def _end(self, active: _Active, outcome: process.Outcome) -> None:
         job = active.job
         self._active.pop(job.uuid, None)
         self._remove_uploads(job.uuid)
-        await self._flush(active)
+        await self._flush(active, last=True)
         if active.cancelled:
             await self._finish(job, JobStatus.CANCELLED)
         elif active.stopped:

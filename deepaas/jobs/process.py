@@ -39,6 +39,8 @@ class Launch:
     log_path: Path
     data_dir: Path
     tmp_dir: str | None = None
+    #: What the module's metadata asks for (``cpus``, ``gpus``, ``memory``); Ray reads it.
+    resources: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +68,7 @@ class TrainingProcess:
         self._transport = transport
 
     @property
-    def pid(self) -> int:
+    def pid(self) -> int | None:
         return self._proc.pid
 
     async def reports(self) -> AsyncIterator[dict[str, Any]]:

@@ -17,7 +17,7 @@ from deepaas.model.outputs import Answer
 from deepaas.model.wrapper import ModelWrapper
 from deepaas.workers.framing import WorkerGone, pack, read_async
 
-__all__ = ["ProcessRunner"]
+__all__ = ["ProcessRunner", "decode_reply"]
 
 LOG = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def _describe(code: int | None) -> str:
     return "exit code %d" % code
 
 
-def _decode(reply: tuple[str, Any]) -> Any:
+def decode_reply(reply: tuple[str, Any]) -> Any:
     kind, payload = reply
     if kind == "ok":
         return Answer(*payload)
@@ -133,7 +133,7 @@ class ProcessRunner:
         finally:
             self._busy.pop(task, None)
         self._free.put_nowait(worker)
-        return _decode(reply)
+        return decode_reply(reply)
 
     def abandon(self, task: asyncio.Task[Any]) -> None:
         """A timed-out call: kill its worker (it is replaced, warmed again)."""

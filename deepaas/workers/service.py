@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from deepaas.cluster.connection import RayConnection
 from deepaas.config import Settings
 from deepaas.model.outputs import Answer
 from deepaas.model.wrapper import ModelWrapper
@@ -24,21 +25,32 @@ def _batching(model: ModelWrapper, settings: Settings) -> Batching | None:
                     delay=(settings.max_batch_delay_ms if delay_ms is None else delay_ms) / 1000)
 
 
-class Predictions:
-    """One :class:`Dispatcher` per model; threads by default, processes with ``--isolate``."""
+def _runner(model: ModelWrapper, settings: Settings, ray: RayConnection | None) -> Runner:
+    if settings.predict_executor == "ray" and ray is not None:
+        from deepaas.cluster.predicting import RayRunner
 
-    def __init__(self, models: list[ModelWrapper], settings: Settings) -> None:
-        self._lines = {m.name: self._dispatcher(m, settings) for m in models}
+        return RayRunner(model, settings.workers, ray, warm=settings.warm,
+                         cpus=settings.ray_cpus, gpus=settings.ray_gpus,
+                         memory=settings.ray_memory)
+    if settings.isolate:
+        return ProcessRunner(model, settings.workers, warm=settings.warm)
+    return ThreadRunner(model, settings.workers, warm=settings.warm)
+
+
+class Predictions:
+    """One :class:`Dispatcher` per model: threads by default, processes with ``--isolate``,
+    Ray actors with ``--predict-executor ray`` (over ``ray``, the server's connection)."""
+
+    def __init__(self, models: list[ModelWrapper], settings: Settings,
+                 ray: RayConnection | None = None) -> None:
+        self._lines = {m.name: self._dispatcher(m, settings, ray) for m in models}
 
     @staticmethod
-    def _dispatcher(model: ModelWrapper, settings: Settings) -> Dispatcher:
-        runner: Runner
-        if settings.isolate:
-            runner = ProcessRunner(model, settings.workers, warm=settings.warm)
-        else:
-            runner = ThreadRunner(model, settings.workers, warm=settings.warm)
+    def _dispatcher(model: ModelWrapper, settings: Settings,
+                    ray: RayConnection | None) -> Dispatcher:
+        runner = _runner(model, settings, ray)
         batching = _batching(model, settings)
-        direct = not settings.isolate and model.predict_is_async and batching is None
+        direct = isinstance(runner, ThreadRunner) and model.predict_is_async and batching is None
         return Dispatcher(model, runner, max_queue=settings.max_queue,
                           timeout=settings.predict_timeout, batching=batching, direct=direct)
 

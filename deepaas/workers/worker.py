@@ -23,7 +23,7 @@ from deepaas.model.outputs import Answer
 from deepaas.model.wrapper import ModelWrapper
 from deepaas.workers.framing import WorkerGone, pack, read_blocking
 
-__all__ = ["main"]
+__all__ = ["main", "serve_one"]
 
 
 def _reply(result: Answer | DeepaasError) -> tuple[str, Any]:
@@ -32,13 +32,13 @@ def _reply(result: Answer | DeepaasError) -> tuple[str, Any]:
     return "ok", (result.body, result.content_type, result.is_json)
 
 
-def _serve_one(model: ModelWrapper, loop: asyncio.AbstractEventLoop, kind: str,
+def serve_one(model: ModelWrapper, loop: asyncio.AbstractEventLoop, kind: str,
                payload: Any) -> Any:
     try:
         if kind == "batch":
             return "batch", [_reply(r) for r in model.predict_many(payload)]
         if kind == "many":
-            return "batch", [_serve_one(model, loop, "predict", call) for call in payload]
+            return "batch", [serve_one(model, loop, "predict", call) for call in payload]
         kwargs, accept = payload
         if model.predict_is_async:
             return _reply(loop.run_until_complete(model.apredict(kwargs, accept)))
@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
             kind, payload = read_blocking(sock)
         except WorkerGone:
             return 0
-        sock.sendall(pack(_serve_one(model, loop, kind, payload)))
+        sock.sendall(pack(serve_one(model, loop, kind, payload)))
 
 
 if __name__ == "__main__":

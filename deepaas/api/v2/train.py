@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -99,20 +99,30 @@ async def cancel_job(request: web.Request, model: ModelWrapper) -> web.Response:
 
 @_enabled
 async def get_logs(request: web.Request, model: ModelWrapper) -> web.StreamResponse:
-    """The training's stdout and stderr as text; ``?follow=true`` streams until it ends."""
+    """The training's stdout and stderr as text; ``?follow=true`` streams until it ends.
+
+    Read from the log file where this server ran the training, else (a replica over a shared
+    job store) from the copy the store keeps.
+    """
     jobs = request.app[JOBS]
     job = await jobs.get(model.name, request.match_info["uuid"])
     path = jobs.log_path(job.uuid)
-    if not path.exists():
+    following = request.query.get("follow", "").lower() in ("1", "true", "yes")
+    chunks: AsyncIterator[bytes]
+    if not jobs.has_log_file(job.uuid):
+        chunks = jobs.stored_log(model.name, job.uuid, following)
+    elif not path.exists():
         return web.Response(text="", content_type="text/plain")
-    if request.query.get("follow", "").lower() not in ("1", "true", "yes"):
+    elif not following:
         return web.FileResponse(path, headers={"Content-Type": "text/plain; charset=utf-8"})
+    else:
+        chunks = follow(path, lambda: not jobs.is_active(job.uuid))
     response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8",
                                            "Cache-Control": "no-cache"})
     response.enable_chunked_encoding()
     await response.prepare(request)
     try:
-        async for chunk in follow(path, lambda: not jobs.is_active(job.uuid)):
+        async for chunk in chunks:
             await response.write(chunk)
         await response.write_eof()
     except ConnectionResetError:  # the client stopped following: nothing to answer

@@ -1,0 +1,80 @@
+"""Uploaded files travel to other machines as bytes and become files again there.
+
+An :class:`UploadedFile` names a path on the server's disk, which a Ray node does not see.
+:func:`pack` swaps each for a :class:`Parcel` holding its bytes; :func:`unpack`, on the node,
+writes them into a folder and hands the module an ``UploadedFile`` as if it had been uploaded
+there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+from deepaas.model.wrapper import UploadedFile
+
+__all__ = ["Parcel", "pack", "pack_calls", "resources", "unpack", "unpack_calls"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Parcel:
+    """An uploaded file's bytes and what the module should see of it."""
+
+    name: str | None
+    content_type: str | None
+    original_filename: str | None
+    data: bytes
+
+
+def pack(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with every uploaded file replaced by a parcel of its bytes."""
+    packed = dict(kwargs)
+    for key, value in kwargs.items():
+        if isinstance(value, UploadedFile):
+            packed[key] = Parcel(value.name, value.content_type, value.original_filename,
+                                 Path(value.filename).read_bytes())
+    return packed
+
+
+def unpack(kwargs: dict[str, Any], folder: str) -> dict[str, Any]:
+    """``kwargs`` with every parcel written under ``folder`` and named by an UploadedFile."""
+    unpacked = dict(kwargs)
+    for key, value in kwargs.items():
+        if isinstance(value, Parcel):
+            path = os.path.join(folder, "%s-%s" % (key, Path(value.original_filename
+                                                            or "upload").name))
+            Path(path).write_bytes(value.data)
+            unpacked[key] = UploadedFile(value.name, path, value.content_type,
+                                         value.original_filename)
+    return unpacked
+
+
+def pack_calls(kind: str, payload: Any) -> Any:
+    """A prediction request for a worker: one ``(kwargs, accept)`` or a list of them."""
+    if kind == "predict":
+        kwargs, accept = payload
+        return pack(kwargs), accept
+    return [(pack(kwargs), accept) for kwargs, accept in payload]
+
+
+def unpack_calls(kind: str, payload: Any, folder: str) -> Any:
+    if kind == "predict":
+        kwargs, accept = payload
+        return unpack(kwargs, folder), accept
+    return [(unpack(kwargs, folder), accept) for kwargs, accept in payload]
+
+
+def resources(declared: Any, cpus: float, gpus: float, memory: int) -> dict[str, Any]:
+    """Ray options for a worker: what the module's metadata declares (``"resources":
+    {"cpus": 2, "gpus": 1, "memory": "4GiB"}``), else the server's defaults."""
+    from deepaas.config import parse_size
+
+    declared = declared if isinstance(declared, dict) else {}
+    options: dict[str, Any] = {"num_cpus": float(declared.get("cpus", cpus)),
+                               "num_gpus": float(declared.get("gpus", gpus))}
+    size = parse_size(declared.get("memory", memory))
+    if size:
+        options["memory"] = size
+    return options

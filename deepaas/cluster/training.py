@@ -1,0 +1,188 @@
+"""Trainings on Ray (``--executor ray``): each one is an actor on some node of the cluster.
+
+The actor starts the very same training process a local server would (``deepaas.jobs.child``,
+in a process group of its own that dies with the actor) on its node, keeps its log and progress
+reports there, and answers polls from the server, which copies the log into the job's log file
+and folds the reports into the record. Cancelling asks the actor to stop the process group, then
+kills the actor itself; a node or worker that dies ends the job in ``error`` with Ray's reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray.exceptions import RayActorError, RayError
+
+from deepaas import ENV_DATA_DIR
+from deepaas.cluster.connection import RayConnection
+from deepaas.cluster.shipping import pack, resources, unpack
+from deepaas.jobs import process
+from deepaas.jobs.executor import Execution
+from deepaas.jobs.process import Launch, Outcome
+
+__all__ = ["RayExecutor", "TrainingActor"]
+
+LOG = logging.getLogger(__name__)
+_POLL = 0.25  # seconds between polls of a running training
+_LOG_CHUNK = 1024 * 1024  # log bytes one poll brings back at most
+
+
+class TrainingActor:
+    """Runs one training on a Ray node (an async actor: polls answer while it runs)."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="deepaas-ray-train-")
+        self._log = Path(self._dir) / "log.txt"
+        self._proc: process.TrainingProcess | None = None
+        self._reports: list[dict[str, Any]] = []
+        self._outcome: dict[str, Any] | None = None
+
+    async def start(self, launch: dict[str, Any]) -> dict[str, Any]:
+        """Start the training process; answer where it runs."""
+        data_dir = Path(os.environ.get(ENV_DATA_DIR) or os.path.join(self._dir, "data"))
+        self._proc = await process.start(Launch(
+            job_id=launch["job_id"], name=launch["name"], source=launch["source"],
+            kwargs=unpack(launch["kwargs"], self._dir), warm=launch["warm"],
+            log_path=self._log, data_dir=data_dir, tmp_dir=self._dir))
+        asyncio.get_running_loop().create_task(self._collect(self._proc))
+        return {"pid": self._proc.pid, "node": ray.get_runtime_context().get_node_id()}
+
+    async def _collect(self, proc: process.TrainingProcess) -> None:
+        async for report in proc.reports():
+            self._reports.append(report)
+        self._outcome = dataclasses.asdict(await proc.wait())
+
+    async def poll(self, seen: int, offset: int) -> dict[str, Any]:
+        """Reports after the first ``seen``, log bytes from ``offset``, and the outcome once
+        the training ended and its whole log was handed over."""
+        ended = self._outcome is not None  # read first: the log is complete once it is set
+        with open(self._log, "rb") as handle:
+            handle.seek(offset)
+            log = handle.read(_LOG_CHUNK)
+        complete = ended and len(log) < _LOG_CHUNK
+        return {"reports": self._reports[seen:], "log": log,
+                "outcome": self._outcome if complete else None}
+
+    async def terminate(self, grace: float) -> None:
+        if self._proc is not None:
+            await self._proc.terminate(grace)
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _died(exc: BaseException) -> str:
+    """Ray's reason, without its lines of ids."""
+    noise = ("class_name:", "actor_id:", "namespace:", "pid:", "ip:")
+    lines = [line.strip() for line in str(exc).splitlines()]
+    reason = " ".join(line for line in lines if line and not line.startswith(noise))
+    return "the Ray worker running this training died: %s" % reason[:600]
+
+
+class RayExecution:
+    """The server's side of one training on Ray: polls it and copies its log home."""
+
+    def __init__(self, actor: Any, launch: Launch) -> None:
+        self._actor = actor
+        self._launch = launch
+        self._pid: int | None = None
+        self._reports: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._poller = asyncio.create_task(self._follow(), name="ray-" + launch.job_id)
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid
+
+    async def _follow(self) -> None:
+        try:
+            outcome = await self._poll_until_done()
+        except RayActorError as exc:
+            outcome = Outcome(False, message=_died(exc))
+        except RayError as exc:
+            outcome = Outcome(False, message="could not run on Ray: %s" % exc)
+        self._reports.put_nowait(None)
+        self._outcome.set_result(outcome)
+
+    async def _poll_until_done(self) -> Outcome:
+        remote = pack(self._launch.kwargs)
+        info = await self._actor.start.remote({
+            "job_id": self._launch.job_id, "name": self._launch.name,
+            "source": self._launch.source, "kwargs": remote, "warm": self._launch.warm})
+        self._pid = info["pid"]
+        LOG.info("training %s runs on Ray node %s (pid %s)", self._launch.job_id, info["node"],
+                 self._pid)
+        seen, offset = 0, 0
+        with open(self._launch.log_path, "ab") as log:
+            while True:
+                reply = await self._actor.poll.remote(seen, offset)
+                log.write(reply["log"])
+                log.flush()
+                offset += len(reply["log"])
+                for report in reply["reports"]:
+                    self._reports.put_nowait(report)
+                seen += len(reply["reports"])
+                if reply["outcome"] is not None:
+                    return Outcome(**reply["outcome"])
+                if not reply["log"]:
+                    await asyncio.sleep(_POLL)
+
+    async def reports(self) -> AsyncIterator[dict[str, Any]]:
+        while (report := await self._reports.get()) is not None:
+            yield report
+
+    async def wait(self) -> Outcome:
+        outcome = await asyncio.shield(self._outcome)
+        with contextlib.suppress(RayError, asyncio.TimeoutError):
+            await asyncio.wait_for(self._actor.cleanup.remote(), 10)
+        ray.kill(self._actor)
+        return outcome
+
+    async def terminate(self, grace: float) -> None:
+        """Stop the process group on its node, then kill the actor: nothing of it survives."""
+        if self._pid is not None:
+            with contextlib.suppress(RayError, asyncio.TimeoutError):
+                await asyncio.wait_for(self._actor.terminate.remote(grace), grace + 10)
+            # Let the last polls bring the log home before the actor goes.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._outcome), 4 * _POLL + 1)
+            with contextlib.suppress(RayError, asyncio.TimeoutError):
+                await asyncio.wait_for(self._actor.cleanup.remote(), 5)
+        ray.kill(self._actor)
+        await asyncio.shield(self._outcome)
+
+
+@dataclasses.dataclass(frozen=True)
+class RayExecutor:
+    """Starts each training as an actor with the resources its module asks for."""
+
+    connection: RayConnection
+    cpus: float = 1.0
+    gpus: float = 0.0
+    memory: int = 0
+
+    async def open(self) -> None:
+        await self.connection.open()
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    async def start(self, launch: Launch) -> Execution:
+        options = resources(launch.resources, self.cpus, self.gpus, self.memory)
+        actor_class = ray.remote(TrainingActor)
+        actor = actor_class.options(
+            name="deepaas-train-" + launch.job_id, max_restarts=0, **options).remote()
+        return RayExecution(actor, launch)
+
+    def kill_leftovers(self, job_ids: Iterable[str]) -> None:
+        """Actors belong to the server that made them: Ray ended them when it died."""
