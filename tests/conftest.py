@@ -12,6 +12,9 @@ from deepaas.config import Settings
 from deepaas.model.loading import Registry, resolve
 from deepaas.model.wrapper import ModelWrapper
 
+# A real PostgreSQL server, for the tests of the shared job store (started only when asked for).
+pytest_plugins = ["tests.postgres"]
+
 SOURCES = {
     "basic": "tests.models.basic",
     "klass": "tests.models.klass:Model",
@@ -23,6 +26,7 @@ SOURCES = {
     "crashy": "tests.models.crashy",
     "batcher": "tests.models.batcher",
     "slowwarm": "tests.models.slowwarm",
+    "remote": "tests.models.remote",
 }
 
 
