@@ -27,6 +27,7 @@ SOURCES = {
     "batcher": "tests.models.batcher",
     "slowwarm": "tests.models.slowwarm",
     "remote": "tests.models.remote",
+    "heavy": "tests.models.heavy",
 }
 
 

@@ -107,3 +107,28 @@ async def test_a_ray_worker_killed_mid_training_ends_the_job_in_error(ray_client
     while alive(trainer):  # the training died with its worker
         assert time.monotonic() < deadline, "the training outlived its Ray worker"
         await asyncio.sleep(0.1)
+
+
+async def test_ray_runs_a_training_when_the_resources_its_metadata_declares_are_free(
+        make_client, ray_cluster, tmp_path):
+    client = await make_client("heavy", executor="ray", trainings_per_model=0)
+    url, gate = "/v2/models/heavy/train/", tmp_path / "gate"
+    uuids = []
+    for _ in range(2):
+        resp = await client.post(url, params={"gate": str(gate)})
+        assert resp.status == 200
+        uuids.append((await resp.json())["uuid"])
+
+    async def at_gate() -> list[str]:
+        texts = [await (await client.get(url + u + "/logs")).text() for u in uuids]
+        return [u for u, text in zip(uuids, texts) if "waiting at the gate" in text]
+
+    deadline = time.monotonic() + 60
+    while not await at_gate():
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(2)
+    assert len(await at_gate()) == 1  # each asks for both CPUs: the other one waits
+    gate.touch()
+    for uuid in uuids:
+        assert (await poll_job(client, url, uuid, timeout=60))["status"] == "done"
