@@ -12,8 +12,9 @@ from deepaas.config import Settings
 from deepaas.model.loading import Registry, resolve
 from deepaas.model.wrapper import ModelWrapper
 
-# A real PostgreSQL server, for the tests of the shared job store (started only when asked for).
-pytest_plugins = ["tests.postgres"]
+# A real PostgreSQL server and a local Ray instance, for the tests of the shared job store and
+# the cluster executors (each started only when a test asks for it).
+pytest_plugins = ["tests.postgres", "tests.raycluster"]
 
 SOURCES = {
     "basic": "tests.models.basic",
@@ -28,6 +29,7 @@ SOURCES = {
     "slowwarm": "tests.models.slowwarm",
     "remote": "tests.models.remote",
     "heavy": "tests.models.heavy",
+    "demo": "deepaas_demo.api",
 }
 
 

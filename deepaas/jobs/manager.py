@@ -74,6 +74,7 @@ class _Active:
         self.cancelled = False  # by a client: ends as "cancelled"
         self.stopped = False  # by the server's shutdown: ends as "error"
         self.flushed = 0  # metrics points already in the store
+        self.flushing = asyncio.Lock()  # one flush at a time: points are written once
         self.done = asyncio.Event()
 
 
@@ -155,6 +156,9 @@ class JobManager:
             await asyncio.sleep(self._beat)
             try:
                 await self._store.heartbeat(self.replica, socket.gethostname())
+                for active in list(self._active.values()):
+                    if active.proc is not None:  # others see its progress and log grow
+                        await self._flush(active)
                 for uuid in await self._store.cancel_requests(list(self._active)):
                     active = self._active.get(uuid)
                     if active is not None and not active.cancelled:
@@ -328,15 +332,16 @@ class JobManager:
                 last_flush = time.monotonic()
 
     async def _flush(self, active: _Active, last: bool = False) -> None:
-        new = active.job.metrics[active.flushed:]
-        if new:
-            await self._store.add_metrics(active.job.uuid, new)
-            active.flushed += len(new)
-        if active.proc is not None:
-            active.job.pid = active.proc.pid  # known late on a cluster
-        if self._store.shared:
-            await active.log.ship(self._store, active.job.uuid, everything=last)
-        await self._store.put(active.job)
+        async with active.flushing:
+            new = active.job.metrics[active.flushed:]
+            if new:
+                await self._store.add_metrics(active.job.uuid, new)
+                active.flushed += len(new)
+            if active.proc is not None:
+                active.job.pid = active.proc.pid  # known late on a cluster
+            if self._store.shared:
+                await active.log.ship(self._store, active.job.uuid, everything=last)
+            await self._store.put(active.job)
 
     async def _end(self, active: _Active, outcome: process.Outcome) -> None:
         job = active.job

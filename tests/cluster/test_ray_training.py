@@ -121,7 +121,7 @@ async def test_ray_runs_a_training_when_the_resources_its_metadata_declares_are_
 
     async def at_gate() -> list[str]:
         texts = [await (await client.get(url + u + "/logs")).text() for u in uuids]
-        return [u for u, text in zip(uuids, texts) if "waiting at the gate" in text]
+        return [u for u, text in zip(uuids, texts, strict=True) if "waiting at the gate" in text]
 
     deadline = time.monotonic() + 60
     while not await at_gate():
