@@ -2,141 +2,211 @@
 
 from __future__ import annotations
 
-import datetime
+import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
+from deepaas.exceptions import ConfigError
+from deepaas.jobs import rows
 from deepaas.jobs.records import Job, JobStatus
 from deepaas.model.outputs import dumps
 
 __all__ = ["SQLiteStore"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    uuid TEXT NOT NULL UNIQUE,
-    model TEXT NOT NULL,
-    status TEXT NOT NULL,
-    date TEXT NOT NULL,
-    start_date TEXT,
-    finish_date TEXT,
-    args TEXT NOT NULL,
-    output TEXT,
-    message TEXT,
-    pid INTEGER,
-    progress TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_by_model ON jobs (model, id);
-CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);
-CREATE TABLE IF NOT EXISTS metrics (
-    uuid TEXT NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS metrics_by_job ON metrics (uuid);
-"""
+# Version N of the schema is what the first N steps make; PRAGMA user_version says which one a
+# file has. Version 1 is the schema of the releases before user_version was kept: its
+# statements say IF NOT EXISTS, so a file of those releases (user_version 0) keeps its records.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            uuid TEXT NOT NULL UNIQUE,
+            model TEXT NOT NULL,
+            status TEXT NOT NULL,
+            date TEXT NOT NULL,
+            start_date TEXT,
+            finish_date TEXT,
+            args TEXT NOT NULL,
+            output TEXT,
+            message TEXT,
+            pid INTEGER,
+            progress TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS jobs_by_model ON jobs (model, id)",
+        "CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status)",
+        "CREATE TABLE IF NOT EXISTS metrics (uuid TEXT NOT NULL, data TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS metrics_by_job ON metrics (uuid)",
+    ),
+    (
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0",
+        "CREATE TABLE replicas (id TEXT PRIMARY KEY, host TEXT NOT NULL, seen REAL NOT NULL)",
+        "CREATE TABLE job_logs (uuid TEXT NOT NULL, start INTEGER NOT NULL, data BLOB NOT NULL)",
+        "CREATE INDEX job_logs_by_job ON job_logs (uuid, start)",
+    ),
+)
 
-_COLUMNS = ("uuid", "model", "status", "date", "start_date", "finish_date", "args", "output",
-            "message", "pid", "progress")
-_UPSERT = "INSERT INTO jobs (%s) VALUES (%s) ON CONFLICT(uuid) DO UPDATE SET %s" % (
-    ", ".join(_COLUMNS), ", ".join("?" * len(_COLUMNS)),
-    ", ".join("%s = excluded.%s" % (c, c) for c in _COLUMNS[1:]))
-_SELECT = "SELECT %s FROM jobs" % ", ".join(_COLUMNS)
+# Seconds since the epoch by SQLite's clock (julianday('now') has millisecond precision).
+_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 
-
-def _date(value: datetime.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _parse_date(value: str | None) -> datetime.datetime | None:
-    return None if value is None else datetime.datetime.fromisoformat(value)
-
-
-def _row(job: Job) -> tuple[Any, ...]:
-    return (job.uuid, job.model, job.status.value, _date(job.date), _date(job.start_date),
-            _date(job.finish_date), dumps(job.args), dumps(job.output), job.message, job.pid,
-            None if job.progress is None else dumps(job.progress))
-
-
-def _json(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _job(row: Any) -> Job:
-    (uuid, model, status, date, start, finish, args, output, message, pid, progress) = row
-    return Job(uuid=uuid, model=model, status=JobStatus(status),
-               date=datetime.datetime.fromisoformat(date), start_date=_parse_date(start),
-               finish_date=_parse_date(finish), args=json.loads(args), output=_json(output),
-               message=message, pid=pid, progress=_json(progress))
+_SELECT = rows.select_sql("jobs")
+_UPSERT = rows.upsert_sql("jobs", "?" * len(rows.COLUMNS))
+_ORPHANS = rows.orphans_sql("jobs", "replicas", _NOW + " - ?")
+_BEAT = ("INSERT INTO replicas (id, host, seen) VALUES (?, ?, %s) "
+         "ON CONFLICT (id) DO UPDATE SET host = excluded.host, seen = excluded.seen" % _NOW)
+_CANCEL = "UPDATE jobs SET cancel_requested = 1 WHERE uuid = ? AND status NOT IN " + rows.TERMINAL
+_LOG = ("SELECT start, data FROM job_logs WHERE uuid = ? AND start + length(data) > ? "
+        "ORDER BY start, rowid")
 
 
 class SQLiteStore:
-    """A SQLite file (WAL mode): every write is its own committed transaction."""
+    """A SQLite file (WAL mode) for one server: every call is its own committed transaction."""
+
+    shared = False
 
     def __init__(self, path: Path) -> None:
         self._path = path
         self._db: aiosqlite.Connection | None = None
+        # One connection serves every task: a transaction must not take in another's statements.
+        self._lock = asyncio.Lock()
 
     @property
     def db(self) -> aiosqlite.Connection:
-        if self._db is None:
-            raise RuntimeError("the job store is not open")
-        return self._db
+        return rows.opened(self._db)
 
     async def open(self) -> None:
+        """Open (or create) the file and bring its schema to the latest version."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self._path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._db.executescript(_SCHEMA)
-        await self._db.commit()
+        # Autocommit mode: a single statement is its own transaction, and what needs several
+        # says BEGIN IMMEDIATE itself (sqlite3's implicit BEGIN takes the write lock too late).
+        self._db = await aiosqlite.connect(self._path, isolation_level=None)
+        try:
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+            await self._migrate()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _migrate(self) -> None:
+        # BEGIN IMMEDIATE holds the write lock from the start: of two servers opening a fresh
+        # file, the second waits and then reads the version the first one wrote.
+        async with self._transaction() as db:
+            version = (await self._fetch("PRAGMA user_version"))[0][0]
+            if version > len(_MIGRATIONS):
+                raise ConfigError("%s has job store schema version %d, newer than this deepaas "
+                                  "knows (%d): upgrade deepaas" % (self._path, version,
+                                                                   len(_MIGRATIONS)))
+            for step in _MIGRATIONS[version:]:
+                for statement in step:
+                    await db.execute(statement)
+            await db.execute("PRAGMA user_version = %d" % len(_MIGRATIONS))
 
     async def close(self) -> None:
         if self._db is not None:
             await self._db.close()
             self._db = None
 
-    async def put(self, job: Job) -> None:
-        await self.db.execute(_UPSERT, _row(job))
-        await self.db.commit()
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+
+    async def _write(self, query: str, params: Sequence[Any]) -> int:
+        """Run one statement; answers how many rows it changed."""
+        async with self._lock, self.db.execute(query, params) as cursor:
+            return cursor.rowcount
+
+    async def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self.db.execute(query, params) as cursor:
+            return list(await cursor.fetchall())
+
+    # --- records -----------------------------------------------------------------------------
+
+    async def put(self, job: Job) -> bool:
+        """Insert or update the record; False when its stored status is terminal (kept)."""
+        return await self._write(_UPSERT, rows.to_row(job)) > 0
 
     async def add_metrics(self, uuid: str, points: list[dict[str, Any]]) -> None:
-        await self.db.executemany("INSERT INTO metrics (uuid, data) VALUES (?, ?)",
-                                  [(uuid, dumps(p)) for p in points])
-        await self.db.commit()
+        """Append points to the job's metrics series."""
+        async with self._transaction() as db:
+            await db.executemany("INSERT INTO metrics (uuid, data) VALUES (?, ?)",
+                                 [(uuid, dumps(p)) for p in points])
 
     async def get(self, uuid: str) -> Job | None:
-        async with self.db.execute(_SELECT + " WHERE uuid = ?", (uuid,)) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        """The record with its full metrics series."""
+        found = await self._fetch(_SELECT + " WHERE uuid = ?", (uuid,))
+        if not found:
             return None
-        job = _job(row)
-        async with self.db.execute("SELECT data FROM metrics WHERE uuid = ? ORDER BY rowid",
-                                   (uuid,)) as cursor:
-            job.metrics = [json.loads(data) async for (data,) in cursor]
+        job = rows.from_row(found[0])
+        series = await self._fetch("SELECT data FROM metrics WHERE uuid = ? ORDER BY rowid",
+                                   (uuid,))
+        job.metrics = [json.loads(data) for (data,) in series]
         return job
 
     async def find(self, model: str, statuses: tuple[JobStatus, ...] = (),
                    limit: int | None = None, offset: int = 0) -> list[Job]:
+        """Records of a model, oldest first, without their metrics series."""
         query, params = _SELECT + " WHERE model = ?", list[Any]([model])
         if statuses:
             query += " AND status IN (%s)" % ", ".join("?" * len(statuses))
             params += [s.value for s in statuses]
         query += " ORDER BY id LIMIT ? OFFSET ?"
         params += [-1 if limit is None else limit, offset]
-        async with self.db.execute(query, params) as cursor:
-            return [_job(row) for row in await cursor.fetchall()]
+        return [rows.from_row(row) for row in await self._fetch(query, params)]
 
     async def counts(self) -> dict[tuple[str, str], int]:
         """``{(model, status): number of jobs}``."""
         query = "SELECT model, status, COUNT(*) FROM jobs GROUP BY model, status"
-        async with self.db.execute(query) as cursor:
-            return {(model, status): count async for model, status, count in cursor}
+        return {(model, status): count for model, status, count in await self._fetch(query)}
 
     async def unfinished(self) -> list[Job]:
-        query = _SELECT + " WHERE status IN (?, ?) ORDER BY id"
-        params = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
-        async with self.db.execute(query, params) as cursor:
-            return [_job(row) for row in await cursor.fetchall()]
+        """Records still queued or running, oldest first."""
+        query = _SELECT + " WHERE status IN %s ORDER BY id" % rows.UNFINISHED
+        return [rows.from_row(row) for row in await self._fetch(query)]
+
+    # --- several servers over one file (processes of one host) ---------------------------------
+
+    async def heartbeat(self, replica: str, host: str) -> None:
+        """Record that ``replica`` is alive now."""
+        await self._write(_BEAT, (replica, host))
+
+    async def leave(self, replica: str) -> None:
+        """Forget ``replica``."""
+        await self._write("DELETE FROM replicas WHERE id = ?", (replica,))
+
+    async def orphans(self, stale_after: float) -> list[Job]:
+        """Unfinished records whose owner is none, unknown, or silent for ``stale_after`` s."""
+        return [rows.from_row(row) for row in await self._fetch(_ORPHANS, (stale_after,))]
+
+    async def request_cancel(self, uuid: str) -> None:
+        """Ask the owner to cancel the job; a finished job has nothing left to cancel."""
+        await self._write(_CANCEL, (uuid,))
+
+    async def cancel_requests(self, uuids: list[str]) -> set[str]:
+        """Which of ``uuids`` someone asked to cancel."""
+        if not uuids:
+            return set()
+        query = "SELECT uuid FROM jobs WHERE cancel_requested = 1 AND uuid IN (%s)" % (
+            ", ".join("?" * len(uuids)))
+        return {uuid for (uuid,) in await self._fetch(query, uuids)}
+
+    async def append_log(self, uuid: str, start: int, data: bytes) -> None:
+        """Store ``data``, the job's log from byte ``start``."""
+        await self._write("INSERT INTO job_logs (uuid, start, data) VALUES (?, ?, ?)",
+                          (uuid, start, data))
+
+    async def read_log(self, uuid: str, offset: int = 0) -> bytes:
+        """The stored log from byte ``offset`` on."""
+        return rows.join_log(await self._fetch(_LOG, (uuid, offset)), offset)
