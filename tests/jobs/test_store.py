@@ -1,4 +1,4 @@
-"""The JobStore contract, as the SQLite store holds it."""
+"""The JobStore contract, held by both stores: SQLite always, PostgreSQL in the cluster tests."""
 
 from __future__ import annotations
 
@@ -26,10 +26,16 @@ def job(uuid: str, status: JobStatus = Q, model: str = "m", **fields: Any) -> Jo
                date=WHEN, status=status, **fields)
 
 
-@pytest.fixture
-def make_store(tmp_path: Any) -> Callable[[], JobStore]:
-    """A maker of stores that all use one new file."""
-    return lambda: SQLiteStore(tmp_path / "data" / "jobs.sqlite3")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.cluster)])
+def make_store(request: Any, tmp_path: Any) -> Callable[[], JobStore]:
+    """A maker of stores that all use one new file or database."""
+    if request.param == "sqlite":
+        return lambda: SQLiteStore(tmp_path / "data" / "jobs.sqlite3")
+    pytest.importorskip("asyncpg")
+    from deepaas.jobs.postgres import PostgresStore
+
+    url = request.getfixturevalue("postgres_db")
+    return lambda: PostgresStore(url)
 
 
 @pytest.fixture
@@ -163,7 +169,7 @@ async def test_stores_opened_at_once_share_the_records(make_store):
 
 
 def test_the_default_path_never_imports_asyncpg():
-    code = ("import sys, deepaas.cmd.run, deepaas.jobs, deepaas.jobs.sqlite;"
+    code = ("import sys, deepaas.cmd.run, deepaas.jobs, deepaas.jobs.sqlite, deepaas.jobs.postgres;"
             "assert 'asyncpg' not in sys.modules, 'asyncpg was imported'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
