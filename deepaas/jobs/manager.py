@@ -151,7 +151,7 @@ class JobManager:
         LOG.warning("%d training(s) were interrupted by a server's stop", len(mine))
 
     async def _keep_in_sync(self) -> None:
-        """Heartbeat, obey cancel requests left in the store, reap silent replicas' jobs."""
+        """Heartbeat, show progress, obey cancel requests, reap silent replicas' jobs."""
         while True:
             await asyncio.sleep(self._beat)
             try:
@@ -159,16 +159,20 @@ class JobManager:
                 for active in list(self._active.values()):
                     if active.proc is not None:  # others see its progress and log grow
                         await self._flush(active)
-                for uuid in await self._store.cancel_requests(list(self._active)):
-                    active = self._active.get(uuid)
-                    if active is not None and not active.cancelled:
-                        LOG.info("training %s: cancel requested through another server", uuid)
-                        task = asyncio.create_task(self.cancel(active.job.model, uuid))
-                        self._tasks.add(task)
-                        task.add_done_callback(self._tasks.discard)
+                await self._obey_cancel_requests()
                 await self._close_orphans(await self._store.orphans(self._replica_timeout))
             except Exception:  # the database may be away for a moment: try again next beat
                 LOG.exception("could not sync with the shared job store")
+
+    async def _obey_cancel_requests(self) -> None:
+        for uuid in await self._store.cancel_requests(list(self._active)):
+            found = self._active.get(uuid)
+            if found is None or found.cancelled:
+                continue
+            LOG.info("training %s: cancel requested through another server", uuid)
+            task = asyncio.create_task(self.cancel(found.job.model, uuid))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     # --- queries ---------------------------------------------------------------------------
 
