@@ -20,7 +20,12 @@ def ray_cluster() -> Iterator[str]:
     """The GCS address of the running instance, for ``--ray-address``."""
     # Loopback only: Ray otherwise speaks over the machine's public address.
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    ray = pytest.importorskip("ray")
+    try:
+        import ray
+    except ImportError:  # make test installs it: in CI its absence is a broken install step
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("Ray is not installed (pip install 'deepaas[ray]')")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="deepaas",
              # the fake modules under tests/ must import in Ray's worker processes too
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
