@@ -76,7 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("deepaas-run: %s" % exc, file=sys.stderr)
         return exc.exit_code
     text = banner(settings, registry)
-    return serve(app, settings, access, _new_loop(), lambda: print(text, flush=True))
+    try:
+        return serve(app, settings, access, _new_loop(), lambda: print(text, flush=True))
+    except DeepaasError as exc:  # at start-up: the job store or the cluster is out of reach
+        print("deepaas-run: %s" % exc, file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from deepaas.jobs.manager import STOPPED_RUNNING
 from deepaas.progress import ENV_JOB_ID
 from tests.api.test_train import URL
-from tests.cmd.test_run import _start
+from tests.cmd.test_run import BIN, _free_port, _start
 from tests.helpers import alive, poll_job
 
 pytestmark = pytest.mark.cluster
@@ -116,3 +117,15 @@ def _processes_of(uuid: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_an_unreachable_job_store_stops_deepaas_run_with_one_clear_line(tmp_path):
+    port = _free_port()  # nothing listens there
+    out = subprocess.run(
+        [str(BIN), "--data-dir", str(tmp_path), "--listen-port", str(_free_port()),
+         "--job-store", "postgresql://deepaas:s3cret-pw@127.0.0.1:%d/jobs" % port],
+        capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.startswith("deepaas-run: cannot connect to the job store "
+                                 "postgresql://deepaas:***@127.0.0.1:%d/jobs" % port)
+    assert "Traceback" not in out.stderr and "s3cret-pw" not in out.stdout + out.stderr
