@@ -79,7 +79,7 @@ class Settings:
     max_trainings: int = 0
     trainings_per_model: int = 1
     tmp_dir: str = ""
-    job_store: str = ""
+    job_store: str = dataclasses.field(default="", repr=False)  # may hold a password
     replica_timeout: float = 15.0
     executor: str = "local"
     predict_executor: str = "local"
@@ -87,6 +87,14 @@ class Settings:
     ray_cpus: float = 1.0
     ray_gpus: float = 0.0
     ray_memory: int = 0
+    remote_data: tuple[str, ...] = ()
+    remote_private: bool = False
+    remote_max_size: int = 2**30
+    remote_timeout: float = 300.0
+    cache_dir: str = ""
+    cache_max_size: int = 10 * 2**30
+    storage_auth: tuple[str, ...] = dataclasses.field(default=(), repr=False)  # passwords
+    output_storage: str = ""
     api_key: tuple[str, ...] = ()
     api_keys_file: str = ""
     protect_all: bool = False
@@ -107,6 +115,7 @@ class Option:
     help: str
     short: str = ""
     repeat: bool = False
+    secret: bool = False  # holds passwords: never echoed in errors
 
     @property
     def flag(self) -> str:
@@ -176,6 +185,18 @@ def parse_size(value: Any) -> int:
     return int(number * _UNITS[unit])
 
 
+def _auth_entries(value: Any) -> tuple[str, ...]:
+    """``HOST=USER:PASSWORD`` entries, split on whitespace only (a password may hold commas)."""
+    items = [value] if isinstance(value, str) else list(value)
+    entries = tuple(e for item in items for e in str(item).split())
+    for entry in entries:
+        host, _, credentials = entry.partition("=")
+        if not host or ":" not in credentials:
+            # never echo the entry: it holds a password
+            raise ValueError("each entry must read HOST=USER:PASSWORD")
+    return entries
+
+
 def _job_store(value: Any) -> str:
     text = str(value).strip()
     if text and not text.startswith(("postgresql://", "postgres://")):
@@ -223,7 +244,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("tmp_dir", str, "Where uploaded files are kept while a request or training uses "
            "them (default: the system temp dir)."),
     Option("job_store", _job_store, "Where training records live: empty for SQLite in the "
-           "data dir, or postgresql://USER:PASSWORD@HOST:PORT/DB, shared by several servers."),
+           "data dir, or postgresql://USER:PASSWORD@HOST:PORT/DB, shared by several servers.",
+           secret=True),
     Option("replica_timeout", _between(float, 1), "With a shared job store: seconds without a "
            "heartbeat after which a server is taken for gone and its trainings end as errors."),
     Option("executor", _choice("local", "ray"), "Where trainings run: local processes, or "
@@ -238,6 +260,24 @@ OPTIONS: tuple[Option, ...] = (
            " modules whose metadata names no resources."),
     Option("ray_memory", parse_size, "Memory a training or predict worker asks of Ray (bytes, or "
            "e.g. 4GiB; 0: none), for modules whose metadata names no resources."),
+    Option("remote_data", _names, "Let clients give a file argument as a URL of these schemes "
+           "and hosts (repeatable; e.g. https://*.example.org, webdavs://cloud.example.org; "
+           "'*' patterns). Default: none, remote data is off.", repeat=True),
+    Option("remote_private", parse_bool, "Let --remote-data reach loopback, link-local and "
+           "private addresses (off: clients cannot make the server probe internal services)."),
+    Option("remote_max_size", parse_size, "Largest remote file fetched for a file argument "
+           "(bytes, or e.g. 2GiB); larger ones are answered 413."),
+    Option("remote_timeout", _between(float, 1), "Seconds one remote file may take to fetch "
+           "(then 504)."),
+    Option("cache_dir", str, "Where fetched remote files are cached (default: DATA_DIR/cache)."),
+    Option("cache_max_size", parse_size, "Size the cache of remote files may reach before the "
+           "least recently used are removed (bytes, or e.g. 10GiB)."),
+    Option("storage_auth", _auth_entries, "Credentials for storage hosts, HOST=USER:PASSWORD "
+           "(repeatable; better in the config file or DEEPAAS_STORAGE_AUTH, space-separated). "
+           "Never taken from requests, never logged.", repeat=True, secret=True),
+    Option("output_storage", str, "Upload what each training writes to its output dir into "
+           "this folder when it ends (webdav://, webdavs://, or a Nextcloud WebDAV URL); "
+           "default: keep the files in the data dir, downloadable through the API."),
     Option("api_key", _names, "Require 'Authorization: Bearer KEY' for predict, train and "
            "debug (repeatable; DEEPAAS_API_KEYS takes a comma-separated list).", repeat=True),
     Option("api_keys_file", str, "A file of API keys, one per line ('#' starts a comment)."),
@@ -327,8 +367,9 @@ def _convert(raw: dict[str, Any], origin: str) -> dict[str, Any]:
         try:
             values[name] = opt.convert(value)
         except (TypeError, ValueError) as exc:
-            raise ConfigError("%s: invalid value %r for %s: %s"
-                              % (origin, value, opt.flag, exc)) from None
+            shown = "(hidden)" if opt.secret else repr(value)
+            raise ConfigError("%s: invalid value %s for %s: %s"
+                              % (origin, shown, opt.flag, exc)) from None
     return values
 
 

@@ -27,6 +27,12 @@ __all__ = [
     "Overloaded",
     "PredictTimeout",
     "WorkerCrashed",
+    "RemoteDataError",
+    "RemoteRefused",
+    "RemoteNotFound",
+    "RemoteTooLarge",
+    "RemoteUnavailable",
+    "RemoteTimeout",
     "to_wire",
     "from_wire",
 ]
@@ -157,6 +163,44 @@ class PredictTimeout(DeepaasError):
 
 class WorkerCrashed(ModelError):
     """The worker process died while it served the request; it has been replaced."""
+
+
+class RemoteDataError(DeepaasError):
+    """A file argument given as a URL could not be used. Subclasses say why."""
+
+    status = 422
+    exit_code = 2
+
+
+class RemoteRefused(RemoteDataError):
+    """The server does not fetch this URL: remote data is off, or its scheme, host or
+    address is not allowed (``--remote-data``, ``--remote-private``)."""
+
+    status = 403
+
+
+class RemoteNotFound(RemoteDataError):
+    """The storage answered that the file does not exist (or is not a file)."""
+
+    status = 422
+
+
+class RemoteTooLarge(RemoteDataError):
+    """The remote file is larger than ``--remote-max-size``."""
+
+    status = 413
+
+
+class RemoteUnavailable(RemoteDataError):
+    """The storage could not be reached or answered with an error."""
+
+    status = 502
+
+
+class RemoteTimeout(RemoteDataError):
+    """Fetching took longer than ``--remote-timeout``."""
+
+    status = 504
 
 
 def to_wire(error: DeepaasError) -> dict[str, Any]:
