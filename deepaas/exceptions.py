@@ -16,6 +16,7 @@ __all__ = [
     "NoModelsFound",
     "ModelNotFound",
     "JobNotFound",
+    "OutputNotFound",
     "NotProvided",
     "InvalidInput",
     "BadRequest",
@@ -78,6 +79,12 @@ class ModelNotFound(DeepaasError):
 
 
 class JobNotFound(DeepaasError):
+    status = 404
+
+
+class OutputNotFound(DeepaasError):
+    """No such file among a training's outputs (on this server)."""
+
     status = 404
 
 

@@ -14,6 +14,10 @@ values as the job's ``progress`` and the whole series as its ``metrics`` (``GET
 notebook, ``predict``) ``report`` does nothing and costs almost nothing.
 
 Metric values should be numbers (numpy scalars are fine) or short strings.
+
+What a training produces for people to take away (weights, plots, reports) goes in
+:func:`output_dir`: the server lists those files in the job record and serves them, or uploads
+them to the storage named by ``--output-storage`` when the training ends.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ import os
 import time
 from typing import Any
 
-__all__ = ["report", "ENV_FD", "ENV_JOB_ID"]
+__all__ = ["report", "output_dir", "ENV_FD", "ENV_JOB_ID", "ENV_OUTPUT_DIR"]
 
 #: The environment variable that carries the report channel's file descriptor.
 ENV_FD = "DEEPAAS_PROGRESS_FD"
 #: The uuid of the training this process runs.
 ENV_JOB_ID = "DEEPAAS_JOB_ID"
+#: The folder of this training's outputs.
+ENV_OUTPUT_DIR = "DEEPAAS_OUTPUT_DIR"
 
 # One write of at most PIPE_BUF bytes reaches the reader whole, even from several threads.
 _MAX_LINE = 4096
@@ -63,3 +69,16 @@ def report(step: int | None = None, total: int | None = None, **metrics: Any) ->
     except (OSError, ValueError):
         pass  # the server went away: the training itself must go on
 
+
+
+def output_dir() -> str:
+    """The folder where this training should write what it produces (created if needed).
+
+    Each training has its own (``DEEPAAS_OUTPUT_DIR``); outside a deepaas training it is
+    ``deepaas.data_dir("output")``.
+    """
+    from deepaas import data_dir
+
+    path = os.environ.get(ENV_OUTPUT_DIR) or data_dir("output")
+    os.makedirs(path, exist_ok=True)
+    return path

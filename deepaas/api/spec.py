@@ -250,6 +250,17 @@ class _Builder:
             produces=("text/plain",))
         yield root + "train/{uuid}/logs", {
             "get": self._with_query(self._with_uuid(logs), _LOG_FOLLOW)}
+        output = self._with_uuid(self._op(
+            "models", "Download a file the training wrote to its output dir", {
+                "200": ("The file", None), "404": ("No such file on this server", "Failure")},
+            produces=("application/octet-stream",),
+            description="The record's files lists them; with an output storage they were "
+                        "uploaded there instead (each entry has its url)."))
+        path: dict[str, Any] = {"in": "path", "name": "path", "required": True,
+                                "description": "The file's name as the record lists it"}
+        path.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
+        output["parameters"].append(path)
+        yield root + "train/{uuid}/files/{path}", {"get": output}
 
     def _predict_op(self, model: ModelWrapper, answer: str) -> dict[str, Any]:
         args = model.predict_args

@@ -43,6 +43,7 @@ class TrainingActor:
     def __init__(self) -> None:
         self._dir = tempfile.mkdtemp(prefix="deepaas-ray-train-")
         self._log = Path(self._dir) / "log.txt"
+        self._outputs = Path(self._dir) / "output"
         self._proc: process.TrainingProcess | None = None
         self._reports: list[dict[str, Any]] = []
         self._outcome: dict[str, Any] | None = None
@@ -53,7 +54,8 @@ class TrainingActor:
         self._proc = await process.start(Launch(
             job_id=launch["job_id"], name=launch["name"], source=launch["source"],
             kwargs=unpack(launch["kwargs"], self._dir), warm=launch["warm"],
-            log_path=self._log, data_dir=data_dir, tmp_dir=self._dir))
+            log_path=self._log, data_dir=data_dir, tmp_dir=self._dir,
+            output_dir=self._outputs))
         asyncio.get_running_loop().create_task(self._collect(self._proc))
         return {"pid": self._proc.pid, "node": ray.get_runtime_context().get_node_id()}
 
@@ -76,6 +78,11 @@ class TrainingActor:
     async def terminate(self, grace: float) -> None:
         if self._proc is not None:
             await self._proc.terminate(grace)
+
+    def outputs(self) -> dict[str, bytes]:
+        """What the training wrote to its output dir, to be kept by the server."""
+        return {path.relative_to(self._outputs).as_posix(): path.read_bytes()
+                for path in sorted(self._outputs.rglob("*")) if path.is_file()}
 
     def cleanup(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)
@@ -143,10 +150,23 @@ class RayExecution:
 
     async def wait(self) -> Outcome:
         outcome = await asyncio.shield(self._outcome)
+        if self._launch.output_dir is not None and self._pid is not None:
+            try:
+                await self._bring_home(self._launch.output_dir)
+            except RayError as exc:
+                LOG.error("training %s: its outputs could not be fetched from its Ray "
+                          "node: %s", self._launch.job_id, exc)
         with contextlib.suppress(RayError, asyncio.TimeoutError):
             await asyncio.wait_for(self._actor.cleanup.remote(), 10)
         ray.kill(self._actor)
         return outcome
+
+    async def _bring_home(self, folder: Path) -> None:
+        """Copy what the training wrote to its output dir on the node into ``folder``."""
+        for name, data in (await self._actor.outputs.remote()).items():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(target.write_bytes, data)
 
     async def terminate(self, grace: float) -> None:
         """Stop the process group on its node, then kill the actor: nothing of it survives."""

@@ -18,6 +18,7 @@ from deepaas.exceptions import JobNotFound, NotProvided
 from deepaas.files import remove_files
 from deepaas.jobs import process
 from deepaas.jobs.executor import Execution, Executor, LocalExecutor
+from deepaas.jobs.outputs import Uploader, find_file, settle
 from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
 from deepaas.jobs.sharing import LogShipper, follow_stored, new_replica_id
 from deepaas.jobs.store import JobStore
@@ -93,7 +94,7 @@ class JobManager:
     def __init__(self, store: JobStore, data_dir: Path, *, warm: bool = True,
                  cancel_grace: float = 5.0, limits: Limits = Limits(),
                  tmp_dir: str | None = None, executor: Executor | None = None,
-                 replica_timeout: float = 15.0) -> None:
+                 replica_timeout: float = 15.0, outputs: Uploader | None = None) -> None:
         self._store = store
         self._data_dir = data_dir
         self._warm = warm
@@ -101,6 +102,7 @@ class JobManager:
         self._limits = limits
         self._tmp_dir = tmp_dir
         self._executor: Executor = executor or LocalExecutor()
+        self._outputs = outputs
         self.replica = new_replica_id()
         self._replica_timeout = replica_timeout
         self._beat = max(replica_timeout / 5, 0.2)  # heartbeat and sync period
@@ -182,6 +184,14 @@ class JobManager:
     def log_path(self, uuid: str) -> Path:
         return self.job_dir(uuid) / "log.txt"
 
+    def output_dir(self, uuid: str) -> Path:
+        return self.job_dir(uuid) / "output"
+
+    async def output_file(self, model: str, uuid: str, name: str) -> Path:
+        """One file a training wrote to its output dir, kept on this server."""
+        await self.get(model, uuid)  # 404 for an unknown training first
+        return find_file(self.output_dir(uuid), name)
+
     def is_active(self, uuid: str) -> bool:
         return uuid in self._active
 
@@ -241,6 +251,7 @@ class JobManager:
                   date=datetime.datetime.now(), owner=self.replica)
         self.job_dir(job.uuid).mkdir(parents=True, exist_ok=True)
         self.log_path(job.uuid).touch()
+        self.output_dir(job.uuid).mkdir()
         kwargs = self._adopt_uploads(job.uuid, kwargs, files)
         await self._store.put(job)
         self._active[job.uuid] = _Active(job, model, kwargs, LogShipper(self.log_path(job.uuid)))
@@ -311,7 +322,8 @@ class JobManager:
                 job_id=job.uuid, name=job.model, source=active.model.source or "",
                 kwargs=active.kwargs, warm=self._warm, log_path=self.log_path(job.uuid),
                 data_dir=self._data_dir, tmp_dir=self._tmp_dir,
-                resources=await asyncio.to_thread(_declared_resources, active.model)))
+                resources=await asyncio.to_thread(_declared_resources, active.model),
+                output_dir=self.output_dir(job.uuid)))
         except Exception as exc:
             LOG.exception("training %s of %s could not start", job.uuid, job.model)
             await self._end(active, process.Outcome(False, message="could not start: %s" % exc))
@@ -351,6 +363,8 @@ class JobManager:
         job = active.job
         self._active.pop(job.uuid, None)
         self._remove_uploads(job.uuid)
+        job.files = await settle(self.output_dir(job.uuid), job.uuid, self._outputs,
+                                 self.log_path(job.uuid))
         await self._flush(active, last=True)
         if active.cancelled:
             await self._finish(job, JobStatus.CANCELLED)

@@ -58,6 +58,8 @@ _MIGRATIONS: tuple[str, ...] = (
                                    start bigint NOT NULL, data bytea NOT NULL);
     CREATE INDEX deepaas_job_logs_by_job ON deepaas_job_logs (uuid, start);
     """,
+    # What a training left in its output dir (names, sizes, stored URLs), as JSON text.
+    "ALTER TABLE deepaas_jobs ADD COLUMN files text",
 )
 
 # Key of the advisory lock that migrations hold: "deepaas" in ASCII, unlikely to be another

@@ -19,7 +19,7 @@ from typing import Any
 
 from deepaas import ENV_DATA_DIR
 from deepaas.lifeline import ENV_SERVER_PID
-from deepaas.progress import ENV_FD, ENV_JOB_ID
+from deepaas.progress import ENV_FD, ENV_JOB_ID, ENV_OUTPUT_DIR
 
 __all__ = ["Launch", "Outcome", "TrainingProcess", "start", "kill_leftovers"]
 
@@ -41,6 +41,8 @@ class Launch:
     tmp_dir: str | None = None
     #: What the module's metadata asks for (``cpus``, ``gpus``, ``memory``); Ray reads it.
     resources: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Where the training writes what it produces (``deepaas.progress.output_dir()``).
+    output_dir: Path | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +119,8 @@ def _environment(launch: Launch, report_fd: int) -> dict[str, str]:
                 ENV_FD: str(report_fd), ENV_SERVER_PID: str(os.getpid()),
                 # the module's prints reach its log as they happen, not when a buffer fills
                 "PYTHONUNBUFFERED": "1"})
+    if launch.output_dir is not None:
+        env[ENV_OUTPUT_DIR] = str(launch.output_dir.resolve())
     return env
 
 

@@ -44,7 +44,8 @@ class Job:
 
     ``progress`` holds the latest report (step, total, fraction, metric values, time);
     ``metrics`` the whole series of reports, oldest first. ``owner`` names the server
-    (replica) that runs it, where several share one job store.
+    (replica) that runs it, where several share one job store; ``files`` what it wrote to
+    its output dir (and, with an output storage, where they were uploaded).
     """
 
     uuid: str
@@ -59,6 +60,8 @@ class Job:
     pid: int | None = None
     progress: dict[str, Any] | None = None
     owner: str | None = None
+    #: What the training left in its output dir: ``{"name", "size"[, "url"]}`` each.
+    files: list[dict[str, Any]] | None = None
     metrics: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property

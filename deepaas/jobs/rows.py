@@ -21,7 +21,7 @@ _T = TypeVar("_T")
 
 #: The record's columns, in the order of :func:`to_row` (``uuid`` first: the upsert's key).
 COLUMNS = ("uuid", "model", "status", "date", "start_date", "finish_date", "args", "output",
-           "message", "pid", "progress", "owner")
+           "message", "pid", "progress", "owner", "files")
 
 
 def _sql_list(statuses: Iterable[JobStatus]) -> str:
@@ -80,18 +80,20 @@ def to_row(job: Job, *, text_dates: bool = True) -> tuple[Any, ...]:
     date = _iso if text_dates else (lambda d: d)
     return (job.uuid, job.model, job.status.value, date(job.date), date(job.start_date),
             date(job.finish_date), dumps(job.args), dumps(job.output), job.message, job.pid,
-            None if job.progress is None else dumps(job.progress), job.owner)
+            None if job.progress is None else dumps(job.progress), job.owner,
+            None if job.files is None else dumps(job.files))
 
 
 def from_row(row: Sequence[Any]) -> Job:
     """The record of a row of :data:`COLUMNS`, without its metrics series."""
-    (uuid, model, status, date, start, finish, args, output, message, pid, progress, owner) = row
+    (uuid, model, status, date, start, finish, args, output, message, pid, progress, owner,
+     files) = row
     made = _date(date)
     assert made is not None  # NOT NULL in both schemas
     return Job(uuid=uuid, model=model, status=JobStatus(status), date=made,
                start_date=_date(start), finish_date=_date(finish), args=json.loads(args),
                output=_json(output), message=message, pid=pid, progress=_json(progress),
-               owner=owner)
+               owner=owner, files=_json(files))
 
 
 def join_log(chunks: Iterable[tuple[int, bytes]], offset: int) -> bytes:

@@ -49,6 +49,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE job_logs (uuid TEXT NOT NULL, start INTEGER NOT NULL, data BLOB NOT NULL)",
         "CREATE INDEX job_logs_by_job ON job_logs (uuid, start)",
     ),
+    ("ALTER TABLE jobs ADD COLUMN files TEXT",),  # what a training left in its output dir
 )
 
 # Seconds since the epoch by SQLite's clock (julianday('now') has millisecond precision).

@@ -18,7 +18,8 @@ def _date(value: datetime.datetime) -> str:
 
 def record(job: Job, position: int | None = None, with_metrics: bool = False) -> dict[str, Any]:
     """date, args, uuid, status (+ result or message), then what deepaas adds: the queue
-    position of a waiting job, its latest progress and, on request, the metrics series."""
+    position of a waiting job, its latest progress, the files it left in its output dir and,
+    on request, the metrics series."""
     out: dict[str, Any] = {"date": _date(job.date), "args": job.args, "uuid": job.uuid,
                            "status": job.status.wire}
     if job.status is JobStatus.DONE and job.finish_date is not None:
@@ -32,6 +33,8 @@ def record(job: Job, position: int | None = None, with_metrics: bool = False) ->
         out["queued"], out["position"] = True, position
     if job.progress is not None:
         out["progress"] = job.progress
+    if job.files:
+        out["files"] = job.files
     if with_metrics:
         out["metrics"] = job.metrics
     return out

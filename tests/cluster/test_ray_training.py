@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from tests.api.test_train import URL
+from tests.api.test_train_outputs import LISTED, WEIGHTS
 from tests.helpers import alive, poll_job
 
 pytestmark = pytest.mark.cluster
@@ -53,7 +54,7 @@ def _parent(pid: int) -> int:
 
 
 async def test_a_training_on_ray_runs_to_done_with_its_upload_progress_and_log(ray_client):
-    form = aiohttp.FormData({"steps": "3"})
+    form = aiohttp.FormData({"steps": "3", "outputs": "true"})
     form.add_field("data", b"rows on the remote side", filename="rows.csv")
     resp = await ray_client.post(URL, data=form)
     assert resp.status == 200, await resp.text()
@@ -66,6 +67,10 @@ async def test_a_training_on_ray_runs_to_done_with_its_upload_progress_and_log(r
     assert [m["step"] for m in job["metrics"]] == [1, 2, 3]
     assert job["progress"]["fraction"] == 1.0
     assert "training starts" in await _logs(ray_client, job["uuid"])
+    # what it wrote to its output dir on the node came home, listed and served
+    assert job["files"] == LISTED
+    resp = await ray_client.get(URL + job["uuid"] + "/files/model.bin")
+    assert resp.status == 200 and await resp.read() == WEIGHTS
 
 
 async def test_a_failing_training_on_ray_ends_in_error_with_the_reason_and_traceback(

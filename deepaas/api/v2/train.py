@@ -130,6 +130,15 @@ async def get_logs(request: web.Request, model: ModelWrapper) -> web.StreamRespo
     return response
 
 
+@_enabled
+async def get_output(request: web.Request, model: ModelWrapper) -> web.StreamResponse:
+    """A file the training wrote to its output dir (``--output-storage`` unset)."""
+    path = await request.app[JOBS].output_file(model.name, request.match_info["uuid"],
+                                               request.match_info["path"])
+    return web.FileResponse(path, headers={"Content-Disposition": 'attachment; filename="%s"'
+                                           % path.name.replace('"', "")})
+
+
 def setup_routes(app: web.Application, base: str) -> None:
     for model in app[REGISTRY].models.values():
         path = "%s/v2/models/%s/train/" % (base, model.name)
@@ -139,3 +148,5 @@ def setup_routes(app: web.Application, base: str) -> None:
         app.router.add_get(path + "{uuid}", bind(get_job, model=model), allow_head=False)
         app.router.add_delete(path + "{uuid}", bind(cancel_job, model=model))
         app.router.add_get(path + "{uuid}/logs", bind(get_logs, model=model), allow_head=False)
+        app.router.add_get(path + "{uuid}/files/{path:.+}", bind(get_output, model=model),
+                           allow_head=False)
