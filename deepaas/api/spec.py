@@ -61,6 +61,11 @@ _LIST_FILTERS = (
 _LOG_FOLLOW = (("follow", "boolean", "Keep the answer open and stream new lines until the "
                                      "training ends"),)
 _BINARY = {"type": "string", "format": "binary"}
+# Marks a file argument that this server also takes as a URL (--remote-data): the dashboard
+# offers a URL field for it.
+_URL_OK = "x-deepaas-url"
+_URL_HINT = ("Or the file's URL (https://, webdav://, webdavs://, a Nextcloud share link), "
+             "fetched by the server.")
 
 
 def _jsonable(value: Any) -> bool:
@@ -99,8 +104,9 @@ def _multipart(files: list[dict[str, Any]]) -> dict[str, Any]:
     properties = {}
     for param in files:
         prop = dict(_BINARY)
-        if "description" in param:
-            prop["description"] = param["description"]
+        for key in ("description", _URL_OK):
+            if key in param:
+                prop[key] = param[key]
         properties[param["name"]] = prop
     schema: dict[str, Any] = {"type": "object", "properties": properties}
     required = [p["name"] for p in files if p.get("required")]
@@ -351,6 +357,10 @@ class _Builder:
         _exclusive_bounds(param if self.v2 else param.get("schema", {}), field)
         if is_file_field(field):
             param["in"] = "formData"
+            if self.settings.remote_data:
+                param[_URL_OK] = True
+                param["description"] = " ".join(filter(None, (param.get("description"),
+                                                              _URL_HINT)))
         elif self.v2:  # Swagger 2.0 needs a type; a plain Field (or a List of them) has none
             param.setdefault("type", "string")
             if param["type"] == "array" and not param.get("items"):

@@ -53,12 +53,19 @@ function buildField(prefix, f) {
   if (f.required) input.setAttribute("aria-required", "true");
   const preview = isFile(s) ? h("div", { class: "preview", id: `${id}-preview`, dataset: { testid: `${prefix}-preview-${f.name}` } }) : null;
   if (preview) input.addEventListener("change", () => showPreview(input, preview));
+  // A file the server may fetch itself: its URL instead of an upload.
+  const url = isFile(s) && s["x-deepaas-url"]
+    ? h("input", { id: `${id}-url`, name: `${f.name}:url`, type: "url", class: "url",
+                   placeholder: "or its URL: https://, webdavs://, a Nextcloud share link",
+                   dataset: { testid: `${prefix}-url-${f.name}` } })
+    : null;
   const isAccept = f.name === "accept";
   if (isAccept) input.dataset.testid = `${prefix}-accept`;
   return h("div", { class: "field" + (isAccept ? " accept" : ""), dataset: { field: f.name } },
     h("label", { for: id }, f.name, f.required ? h("span", { class: "req", title: "required" }, " *") : null,
       isAccept ? " (answer type)" : null),
     input,
+    url,
     hint ? h("small", { class: "hint" }, hint) : null,
     f.description ? h("small", { class: "desc" }, f.description) : null,
     preview,
@@ -84,7 +91,10 @@ export function formValues(form, fields) {
     const el = form.elements[f.name];
     if (!el) continue;
     const s = f.schema || {};
-    if (el.type === "file") {
+    const url = form.elements[`${f.name}:url`];
+    if (el.type === "file" && !el.files.length && url && url.value.trim()) {
+      data.append(f.name, url.value.trim());  // the server fetches it
+    } else if (el.type === "file") {
       for (const file of el.files) data.append(f.name, file, file.name);
     } else if (el.type === "checkbox") {
       data.append(f.name, el.checked ? "true" : "false");
