@@ -49,11 +49,13 @@ async def store(make_store: Callable[[], JobStore]) -> AsyncIterator[JobStore]:
 async def test_records_round_trip_with_every_field(store):
     full = job("a", R, start_date=WHEN + datetime.timedelta(seconds=1), output={"acc": [0.9]},
                message="going", pid=4242, progress={"step": 1, "total": 4, "fraction": 0.25},
-               owner="replica-1")
+               owner="replica-1", files=[{"name": "plots/loss.csv", "size": 12,
+                                          "url": "webdavs://cloud.example.org/out/loss.csv"}])
     assert await store.put(full) is True
     assert await store.get("a") == full
     ended = dataclasses.replace(full, status=D, finish_date=WHEN + datetime.timedelta(hours=2),
-                                owner=None, output=None, progress=None, message=None)
+                                owner=None, output=None, progress=None, message=None,
+                                files=None)
     assert await store.put(ended) is True
     assert await store.get("a") == ended
     assert (await store.get("a")).duration == datetime.timedelta(hours=2)
