@@ -13,8 +13,9 @@ from deepaas.model.loading import Registry, resolve
 from deepaas.model.wrapper import ModelWrapper
 
 # A real PostgreSQL server and a local Ray instance, for the tests of the shared job store and
-# the cluster executors (each started only when a test asks for it).
-pytest_plugins = ["tests.postgres", "tests.raycluster"]
+# the cluster executors; WebDAV and HTTP file servers for remote data (each started only when a
+# test asks for it).
+pytest_plugins = ["tests.postgres", "tests.raycluster", "tests.storageservers"]
 
 SOURCES = {
     "basic": "tests.models.basic",
