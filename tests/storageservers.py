@@ -158,6 +158,10 @@ def _routes(files: HttpFiles) -> web.Application:
     async def redirect(request: web.Request) -> web.StreamResponse:
         raise web.HTTPFound(request.query["to"])
 
+    async def moved(request: web.Request) -> web.StreamResponse:
+        # whatever the method (PROPFIND too): /moved/NAME -> /files/NAME
+        raise web.HTTPMovedPermanently("/files/" + request.match_info["name"])
+
     async def liar(request: web.Request) -> web.StreamResponse:
         # HEAD announces 10 bytes, GET streams (chunked, no length) as many as ?bytes= says.
         if request.method == "HEAD":
@@ -193,6 +197,7 @@ def _routes(files: HttpFiles) -> web.Application:
         app.router.add_get(base + "/s/{token}/download", share_download)
         app.router.add_get(base + "/s/{token}", share_page)
     app.router.add_get("/redirect", redirect)
+    app.router.add_route("*", "/moved/{name:.+}", moved)
     app.router.add_get("/liar", liar)
     app.router.add_get("/slow", slow)
     app.router.add_get("/status/{code}", status)

@@ -1,0 +1,103 @@
+"""Keeping clients' URLs away from internal services (unless ``--remote-private``).
+
+A client that may name a URL could otherwise make the server probe its own network: the
+loopback interface, the cloud metadata service at 169.254.169.254, databases on private
+addresses. A host is refused when ANY of its addresses is not a public one, since a client
+does not choose which address the server connects to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from typing import TYPE_CHECKING
+
+from aiohttp.abc import AbstractResolver
+
+from deepaas.exceptions import RemoteRefused, RemoteUnavailable
+
+if TYPE_CHECKING:
+    from aiohttp.abc import ResolveResult
+
+__all__ = ["address_problem", "is_literal", "lookup", "refuse_forbidden", "check_host",
+           "GuardedResolver"]
+
+_KINDS = ("loopback", "link_local", "multicast", "unspecified", "reserved", "private")
+
+
+def address_problem(address: str) -> str | None:
+    """What kind of non-public address this is (``"loopback"``, ``"private"``...), or None."""
+    ip = ipaddress.ip_address(address.partition("%")[0])  # an IPv6 scope id is no part of it
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        # ::ffff:127.0.0.1 reaches 127.0.0.1
+        ip = ip.ipv4_mapped
+    for kind in _KINDS:
+        if getattr(ip, "is_" + kind):
+            return kind.replace("_", "-")
+    # Ranges that are neither of the above nor public (100.64.0.0/10, carrier-grade NAT).
+    return None if ip.is_global else "non-public"
+
+
+def lookup(host: str, port: int, family: int = socket.AF_UNSPEC) -> list[tuple[int, str]]:
+    """``(family, address)`` of every address of host: a blocking call, run it in a thread."""
+    infos = socket.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys((int(info[0]), str(info[4][0])) for info in infos))
+
+
+def refuse_forbidden(host: str, addresses: list[str]) -> None:
+    """Raise RemoteRefused when one of host's addresses is not public."""
+    for address in addresses:
+        kind = address_problem(address)
+        if kind is None:
+            continue
+        what = ("%s is a %s address" % (host, kind) if host == address
+                else "%s resolves to a %s address %s" % (host, kind, address))
+        raise RemoteRefused(what + ": this server does not fetch from internal addresses")
+
+
+def is_literal(host: str) -> bool:
+    """Whether host is an IP address rather than a name."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+async def check_host(host: str, port: int) -> None:
+    """Resolve host (in a thread) and refuse it when any address is not public.
+
+    This answers the client with a clear message before any connection is made; the
+    connections themselves are guarded again (see ``deepaas.storage.fetch``), since DNS may
+    answer differently a moment later and redirects lead to other hosts.
+    """
+    if is_literal(host):
+        refuse_forbidden(host, [host])
+        return
+    try:
+        found = await asyncio.to_thread(lookup, host, port)
+    except OSError as exc:
+        raise RemoteUnavailable("host %s could not be resolved (%s)"
+                                % (host, exc.strerror or exc)) from None
+    refuse_forbidden(host, [address for _, address in found])
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves host names as aiohttp does, then refuses a host with a non-public address.
+
+    Checking where aiohttp connects covers every hop of a redirect, and DNS answers that
+    change after the first check (rebinding). aiohttp resolves no IP literals: redirects to
+    those are checked by ``deepaas.storage.fetch.HttpSource``.
+    """
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET
+                      ) -> list[ResolveResult]:
+        found = await asyncio.to_thread(lookup, host, port, family)
+        refuse_forbidden(host, [address for _, address in found])
+        flags = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+        return [{"hostname": host, "host": address, "port": port, "family": fam, "proto": 0,
+                 "flags": flags} for fam, address in found]
+
+    async def close(self) -> None:
+        pass

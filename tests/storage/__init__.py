@@ -1,0 +1,20 @@
+"""Tests of deepaas.storage against real servers on 127.0.0.1 (see tests/storageservers.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from deepaas.config import Settings
+
+__all__ = ["settings_for"]
+
+
+def settings_for(tmp_path: Path, *patterns: str, **overrides: Any) -> Settings:
+    """Settings allowing ``patterns``; the test servers listen on 127.0.0.1, so private
+    addresses are allowed unless a test says otherwise."""
+    overrides.setdefault("data_dir", str(tmp_path / "data"))
+    overrides.setdefault("remote_private", True)
+    overrides.setdefault("remote_timeout", 10.0)
+    return dataclasses.replace(Settings(), remote_data=tuple(patterns), **overrides)
