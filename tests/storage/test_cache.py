@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import fcntl
 import json
 import os
+import time
 from pathlib import Path
+
+import pytest
 
 from deepaas.storage import RemoteData
 from tests.storage import settings_for
@@ -139,3 +144,44 @@ async def test_files_without_validators_are_downloaded_every_time(
         fetched = await remote.fetch(http_files.url + "/status/200", str(tmp_path / "in"))
         assert not fetched.from_cache and Path(fetched.path).read_bytes() == b"nope"
     assert remote.downloads == 2
+
+
+async def test_a_copy_when_no_hard_link_can_be_made(tmp_path: Path, http_files: HttpFiles,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_link(source: object, dest: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    url = http_files.write("a.txt", b"hello")
+    remote = remote_for(tmp_path, http_files)
+    monkeypatch.setattr(os, "link", no_link)
+    fetched = await remote.fetch(url, str(tmp_path / "in"))
+    (entry,) = (remote.cache_dir / "data").iterdir()
+    assert os.stat(fetched.path).st_ino != entry.stat().st_ino
+    assert Path(fetched.path).read_bytes() == b"hello" == entry.read_bytes()
+
+
+async def test_an_entry_in_use_elsewhere_is_not_evicted(tmp_path: Path,
+                                                        http_files: HttpFiles) -> None:
+    first, second = http_files.write("a.bin", b"a" * 100), http_files.write("b.bin", b"b" * 100)
+    remote = remote_for(tmp_path, http_files, cache_max_size=150)
+    await remote.fetch(first, str(tmp_path / "in"))
+    # another process holds the entry of the first (it is fetching it right now)
+    (key,) = (p.name for p in (remote.cache_dir / "data").iterdir())
+    with open(remote.cache_dir / "locks" / (key + ".lock")) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        await remote.fetch(second, str(tmp_path / "in"))
+        assert set(cached(remote)) == {first, second}
+    await remote.fetch(http_files.write("c.bin", b"c" * 100), str(tmp_path / "in"))
+    assert first not in cached(remote)  # free again, and the least recently used
+
+
+async def test_downloads_left_behind_by_a_crash_are_swept(tmp_path: Path,
+                                                         http_files: HttpFiles) -> None:
+    remote = remote_for(tmp_path, http_files)
+    (remote.cache_dir / "tmp").mkdir(parents=True)
+    stale, fresh = remote.cache_dir / "tmp" / "old.part", remote.cache_dir / "tmp" / "new.part"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(stale, (time.time() - 2 * 86400,) * 2)
+    await remote.fetch(http_files.write("a.txt", b"a"), str(tmp_path / "in"))
+    assert not stale.exists() and fresh.exists()

@@ -246,3 +246,22 @@ async def test_credentials_do_not_follow_a_redirect_to_another_host(
     same_host = "%s/private/secret.txt" % http_files.url
     fetched = await remote.fetch(redirect(http_files, same_host), str(tmp_path / "in"))
     assert Path(fetched.path).read_bytes() == b"s3cret"
+
+
+@pytest.mark.usefixtures("public_loopback")
+async def test_a_host_name_with_public_addresses_is_fetched(
+        tmp_path: Path, http_files: HttpFiles, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the production path: --remote-private off, a name resolved where aiohttp connects
+    lookups = []
+
+    def lookup(host: str, port: int, family: int = 0) -> list[tuple[int, str]]:
+        lookups.append(host)
+        return [(socket.AF_INET, "127.0.0.1")]  # public here (see public_loopback)
+
+    monkeypatch.setattr(addresses_module, "lookup", lookup)
+    http_files.write("a.txt", b"a")
+    remote = RemoteData(settings_for(tmp_path, "http://files.test:*", remote_private=False))
+    fetched = await remote.fetch("http://files.test:%d/files/a.txt" % http_files.port,
+                                 str(tmp_path / "in"))
+    assert Path(fetched.path).read_bytes() == b"a"
+    assert len(lookups) >= 2  # checked first, then resolved again when connecting

@@ -168,7 +168,12 @@ async def test_a_name_with_one_private_address_among_public_ones_is_refused(
     assert caught.value.status == 403
 
 
-async def test_a_name_that_does_not_resolve_is_unavailable(tmp_path: Path) -> None:
+async def test_a_name_that_does_not_resolve_is_unavailable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def lookup(host: str, port: int, family: int = 0) -> list[tuple[int, str]]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(addresses_module, "lookup", lookup)  # no DNS server asked
     remote = RemoteData(settings_for(tmp_path, "https://*.invalid", remote_private=False))
     with pytest.raises(RemoteUnavailable, match="host nowhere.invalid could not be resolved"):
         await remote.fetch("https://nowhere.invalid/a.csv", str(tmp_path / "in"))
