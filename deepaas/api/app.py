@@ -20,6 +20,7 @@ from deepaas.api.keys import (
     METRICS,
     PREDICTIONS,
     REGISTRY,
+    REMOTE,
     SETTINGS,
     STATE,
     WARMUP,
@@ -34,9 +35,11 @@ from deepaas.config import Settings, api_keys
 from deepaas.debug import DebugCapture
 from deepaas.jobs.executor import Executor, LocalExecutor
 from deepaas.jobs.manager import JobManager, Limits
+from deepaas.jobs.outputs import Uploader
 from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.jobs.store import JobStore
 from deepaas.model.loading import Registry
+from deepaas.storage.remote import RemoteData
 from deepaas.workers.service import Predictions
 
 __all__ = ["create_app"]
@@ -60,6 +63,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await asyncio.gather(app[WARMUP], return_exceptions=True)
         await app[JOBS].close()
         await app[PREDICTIONS].close()
+        await app[REMOTE].close()
 
 
 def _job_store(settings: Settings) -> JobStore:
@@ -84,7 +88,16 @@ def _job_manager(settings: Settings, ray: RayConnection | None) -> JobManager:
         _job_store(settings), Path(settings.data_dir), warm=settings.warm,
         cancel_grace=settings.cancel_grace, tmp_dir=settings.tmp_dir or None,
         limits=Limits(total=settings.max_trainings, per_model=settings.trainings_per_model),
-        executor=_executor(settings, ray), replica_timeout=settings.replica_timeout)
+        executor=_executor(settings, ray), replica_timeout=settings.replica_timeout,
+        outputs=_outputs(settings))
+
+
+def _outputs(settings: Settings) -> Uploader | None:
+    if not settings.output_storage:
+        return None
+    from deepaas.storage.output import OutputStorage
+
+    return OutputStorage(settings.output_storage, settings)
 
 
 def _allow_cors(app: web.Application, origins: tuple[str, ...]) -> None:
@@ -118,6 +131,7 @@ def create_app(settings: Settings, registry: Registry,
         settings.executor, settings.predict_executor) else None
     app[PREDICTIONS] = Predictions(list(registry.models.values()), settings, ray)
     app[JOBS] = _job_manager(settings, ray)
+    app[REMOTE] = RemoteData(settings)
     if debug_capture is not None:
         app[DEBUG_CAPTURE] = debug_capture
     base = settings.base_path

@@ -20,6 +20,8 @@ from deepaas.exceptions import BadRequest, PayloadTooLarge
 from deepaas.files import remove_files
 from deepaas.model import args as margs
 from deepaas.model.wrapper import UploadedFile
+from deepaas.storage.arguments import fetch_remote
+from deepaas.storage.remote import RemoteData
 
 __all__ = ["Inputs", "read_inputs"]
 
@@ -146,7 +148,8 @@ async def _read_body(request: web.Request, wanted: frozenset[str], settings: Set
     return None, None
 
 
-async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Settings) -> Inputs:
+async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Settings,
+                      remote: RemoteData | None = None) -> Inputs:
     """Collect and validate the arguments; the caller owns (and must clean) the files."""
     files: list[str] = []
     limit = settings.client_max_size
@@ -165,6 +168,7 @@ async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Setti
             chosen = _from_accept_header(request.headers.get("Accept", ""), spec.accept_choices)
             if chosen:
                 data[wire] = chosen
+        await fetch_remote(spec, data, remote, settings.tmp_dir or None, files)
         return Inputs(margs.validate(spec, data), files)
     except BaseException:
         Inputs({}, files).cleanup()

@@ -12,10 +12,11 @@ from deepaas.config import Settings
 from deepaas.debug import DebugCapture
 from deepaas.jobs.manager import JobManager
 from deepaas.model.loading import Registry
+from deepaas.storage.remote import RemoteData
 from deepaas.workers.service import Predictions
 
 __all__ = ["SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS", "WARMUP",
-           "STATE", "ServerState", "METRICS"]
+           "STATE", "ServerState", "METRICS", "REMOTE"]
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
@@ -24,6 +25,7 @@ JOBS = web.AppKey("jobs", JobManager)
 DEBUG_CAPTURE = web.AppKey("debug_capture", DebugCapture)
 SPECS = web.AppKey("specs", dict)
 WARMUP = web.AppKey("warmup", asyncio.Task)
+REMOTE = web.AppKey("remote", RemoteData)
 
 
 @dataclasses.dataclass

@@ -86,6 +86,9 @@ class _Training(_Doc):
         "description": "Latest progress report: step, total, fraction, time, metric values"})
     metrics = fields.List(fields.Dict(), metadata={
         "description": "Every progress report, oldest first (one training only)"})
+    files = fields.List(fields.Dict(), metadata={
+        "description": "What the training wrote to its output dir, once it ended: name, size "
+                       "and, when uploaded to the output storage, url"})
 
 
 class _Prediction(_Doc):

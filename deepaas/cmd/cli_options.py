@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import asyncio
 import contextlib
+import dataclasses
 import json
 import mimetypes
 import os
@@ -20,10 +22,13 @@ from typing import Any
 import marshmallow
 from marshmallow import fields as ma_fields
 
+from deepaas.config import load_settings
 from deepaas.exceptions import InvalidInput
 from deepaas.files import remove_files
 from deepaas.model import args as margs
 from deepaas.model.wrapper import UploadedFile
+from deepaas.storage.arguments import fetch_remote
+from deepaas.storage.remote import RemoteData, looks_like_url
 
 __all__ = ["add_arguments", "collect", "temp_uploads"]
 
@@ -108,7 +113,7 @@ def collect(spec: margs.ArgSpec, namespace: argparse.Namespace) -> dict[str, Any
         raw = given.get(_PREFIX + wire)
         if raw is None:
             continue
-        if margs.is_file_field(field) and not os.path.isfile(raw):
+        if margs.is_file_field(field) and not looks_like_url(raw) and not os.path.isfile(raw):
             missing[wire] = ["No such file: %s" % raw]
         data[wire] = _value(field, raw)
     if missing:
@@ -116,16 +121,49 @@ def collect(spec: margs.ArgSpec, namespace: argparse.Namespace) -> dict[str, Any
     return data
 
 
+def _remote() -> RemoteData:
+    """Whoever runs deepaas-cli names the URLs and can reach them anyway: any HTTP or WebDAV
+    URL is fetched, unless the configuration (DEEPAAS_* variables, DEEPAAS_CONFIG_FILE) sets
+    --remote-data; the cache and storage credentials are the server's."""
+    settings = load_settings([], prog="deepaas-cli")
+    if not settings.remote_data:
+        schemes = ("http", "https", "webdav", "webdavs")
+        settings = dataclasses.replace(settings, remote_private=True, remote_data=tuple(
+            "%s://*%s" % (scheme, port) for scheme in schemes for port in ("", ":*")))
+    return RemoteData(settings)
+
+
+def _fetch_all(spec: margs.ArgSpec, kwargs: dict[str, Any], tmp_dir: str | None,
+               copies: list[str]) -> dict[str, Any]:
+    """``kwargs`` with each file argument given as a URL fetched into a temp file."""
+    wanted = {n: f for n, f in spec.readable().items() if margs.is_file_field(f)}
+    data = {margs.wire_name(n, f): kwargs.get(n) for n, f in wanted.items()}
+    if not any(looks_like_url(v) for v in data.values()):
+        return kwargs
+
+    async def fetch() -> None:
+        remote = _remote()
+        try:
+            await fetch_remote(margs.ArgSpec(fields=wanted, schema=spec.schema), data, remote,
+                               tmp_dir, copies)
+        finally:
+            await remote.close()
+
+    asyncio.run(fetch())
+    return {**kwargs, **{n: data[margs.wire_name(n, f)] for n, f in wanted.items()}}
+
+
 @contextlib.contextmanager
 def temp_uploads(spec: margs.ArgSpec, kwargs: dict[str, Any],
                  tmp_dir: str | None = None) -> Iterator[dict[str, Any]]:
     """Copy each file argument (a validated path) to a temp file and pass it as an
-    ``UploadedFile``, as the HTTP API does; the copies are removed when the block ends."""
+    ``UploadedFile``, as the HTTP API does (a URL is fetched, as the server would); the
+    copies are removed when the block ends."""
     copies: list[str] = []
-    converted = dict(kwargs)
     try:
+        converted = _fetch_all(spec, kwargs, tmp_dir, copies)
         for name, field in spec.readable().items():
-            path = kwargs.get(name)
+            path = converted.get(name)
             if not margs.is_file_field(field) or not isinstance(path, str):
                 continue
             fd, copy = tempfile.mkstemp(prefix="deepaas-upload-", dir=tmp_dir)

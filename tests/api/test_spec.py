@@ -56,7 +56,8 @@ def test_swagger_document_has_the_reference_shape():
     assert doc["info"]["title"] == "DEEP as a Service API endpoint"
     assert doc["info"]["version"] and doc["info"]["description"]
     per_model = ["/v2/models/%s/", "/v2/models/%s/predict/", "/v2/models/%s/train/",
-                 "/v2/models/%s/train/{uuid}", "/v2/models/%s/train/{uuid}/logs"]
+                 "/v2/models/%s/train/{uuid}", "/v2/models/%s/train/{uuid}/logs",
+                 "/v2/models/%s/train/{uuid}/files/{path}"]
     assert list(doc["paths"]) == ["/", "/v2/", "/v2/debug/", "/v2/models/"] + [
         p % name for name in ("fake", "plain") for p in per_model] + [
         "/v2/health/live", "/v2/health/ready", "/v2/models/fake/ready",

@@ -27,7 +27,8 @@ async def test_training_runs_to_done_with_result(make_client):
     assert re.fullmatch(r"[0-9a-f]{32}", started["uuid"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", started["date"])
     assert started["args"] == {"epochs": 3, "sleep": 0.0, "fail": "no", "pidfile": "",
-                               "steps": 0, "lines": 0, "gate": "", "stubborn": False}
+                               "steps": 0, "lines": 0, "gate": "", "stubborn": False,
+                               "outputs": False}
     job = await _poll(client, started["uuid"])
     assert job["status"] == "done"
     result = job["result"]

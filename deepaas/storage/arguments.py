@@ -1,0 +1,37 @@
+"""File arguments given as URLs: what the HTTP API and deepaas-cli do with them alike."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from deepaas.exceptions import RemoteDataError, RemoteRefused
+from deepaas.model import args as margs
+from deepaas.model.wrapper import UploadedFile
+from deepaas.storage.remote import RemoteData, looks_like_url
+
+__all__ = ["fetch_remote"]
+
+
+async def fetch_remote(spec: margs.ArgSpec, data: dict[str, Any], remote: RemoteData | None,
+                       tmp_dir: str | None, files: list[str]) -> None:
+    """File arguments given as URLs become files, as if uploaded: fetched (or found in the
+    cache) by the server, when ``--remote-data`` allows their URL."""
+    for name, field in spec.readable().items():
+        wire = margs.wire_name(name, field)
+        url = data.get(wire)
+        if not margs.is_file_field(field) or not isinstance(url, str) or not looks_like_url(url):
+            continue
+        if remote is None or not remote.enabled:
+            raise RemoteRefused("%s: this server does not fetch files from URLs (remote data "
+                                "is off; see --remote-data)" % wire)
+        try:
+            fetched = await remote.fetch(url, tmp_dir or tempfile.gettempdir())
+        except RemoteDataError as exc:
+            exc.message = "%s: %s" % (wire, exc.message)  # which argument it was
+            exc.args = (exc.message,)
+            raise
+        files.append(fetched.path)
+        data[wire] = UploadedFile(name=wire, filename=fetched.path,
+                                  content_type=fetched.content_type,
+                                  original_filename=fetched.original_filename)

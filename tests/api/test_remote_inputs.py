@@ -1,0 +1,118 @@
+"""File arguments given as URLs, fetched by the server from real HTTP and WebDAV servers on
+loopback: predict and train alike, cached, refused when they should be; outputs uploaded."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.api.test_train import URL as TRAIN
+from tests.api.test_train_outputs import WEIGHTS
+from tests.cmd.test_cli import CLI, ok_json
+from tests.helpers import poll_job
+
+PREDICT = "/v2/models/remote/predict/"
+
+
+@pytest.fixture
+def remote_settings(tmp_path, webdav_server):
+    """Remote data allowed from the loopback test servers, with WebDAV credentials."""
+    return {"remote_data": ("http://127.0.0.1:*", "webdav://127.0.0.1:*"),
+            "remote_private": True, "storage_auth": (webdav_server.auth_entry,),
+            "cache_dir": str(tmp_path / "cache")}
+
+
+async def _predict(client, url):
+    resp = await client.post(PREDICT, data={"data": url})
+    return resp.status, await resp.json()
+
+
+async def test_predict_takes_a_url_over_http_and_webdav(make_client, remote_settings,
+                                                          http_files, webdav_server, tmp_path):
+    client = await make_client("remote", **remote_settings)
+    status, body = await _predict(client, http_files.write("cats/tabby.csv", b"whiskers"))
+    assert status == 200, body
+    assert body["predictions"]["data"] == "whiskers"
+    assert body["predictions"]["name"] == "tabby.csv"
+    webdav_server.write("sets/dogs.txt", b"woof")
+    status, body = await _predict(client, webdav_server.url + "/sets/dogs.txt")
+    assert status == 200, body
+    assert (body["predictions"]["data"], body["predictions"]["name"]) == ("woof", "dogs.txt")
+    # a Nextcloud public share link: the file's own name comes from the server
+    http_files.share("AbC123", b"shared rows")
+    status, body = await _predict(client, http_files.url + "/s/AbC123")
+    assert status == 200, body
+    assert (body["predictions"]["data"], body["predictions"]["name"]) == ("shared rows",
+                                                                         "data.csv")
+    # the request's copies are gone; the cache keeps its entries
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("deepaas")] == []
+
+
+async def test_trainings_on_one_dataset_download_it_once_until_it_changes(
+        make_client, remote_settings, http_files):
+    client = await make_client("trainer", **remote_settings)
+    url = http_files.write("big/train.csv", b"version one")
+
+    async def train() -> dict:
+        resp = await client.post(TRAIN, data={"data": url})
+        assert resp.status == 200, await resp.text()
+        return await poll_job(client, TRAIN, (await resp.json())["uuid"])
+
+    first, second = await train(), await train()
+    assert first["result"]["output"]["data"] == second["result"]["output"]["data"] == (
+        "version one")
+    assert http_files.gets["/files/big/train.csv"] == 1  # the second came from the cache
+    assert first["args"]["data"][2] == "train.csv"
+    http_files.write("big/train.csv", b"version two")
+    third = await train()
+    assert third["result"]["output"]["data"] == "version two"
+    assert http_files.gets["/files/big/train.csv"] == 2
+
+
+@pytest.mark.parametrize("overrides, url, status, words", [
+    ({"remote_data": ()}, "/files/a.txt", 403, "remote data is off"),
+    ({"remote_data": ("webdav://127.0.0.1:*",)}, "/files/a.txt", 403, "not allowed"),
+    ({"remote_private": False}, "/files/a.txt", 403, "loopback address"),
+    ({}, "/files/missing.txt", 422, "missing.txt"),
+    ({"remote_max_size": 4}, "/files/a.txt", 413, "limit"),
+])
+async def test_refused_missing_and_oversized_urls_are_clear_4xx(
+        make_client, remote_settings, http_files, tmp_path, overrides, url, status, words):
+    http_files.write("a.txt", b"some bytes")
+    client = await make_client("remote", **{**remote_settings, **overrides})
+    got, body = await _predict(client, http_files.url + url)
+    assert got == status, body
+    assert body["message"].startswith("data: ") and words in body["message"], body
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("deepaas")] == []
+
+
+async def test_credentials_never_come_from_the_request(make_client, remote_settings,
+                                                        webdav_server):
+    client = await make_client("remote", **remote_settings)
+    url = webdav_server.url.replace("://", "://alice:guess@") + "/sets/dogs.txt"
+    status, body = await _predict(client, url)
+    assert status == 403 and "guess" not in body["message"], body
+
+
+async def test_outputs_are_uploaded_to_the_output_storage(make_client, remote_settings,
+                                                          webdav_server):
+    client = await make_client("trainer", output_storage=webdav_server.url + "/results",
+                               **remote_settings)
+    resp = await client.post(TRAIN, params={"outputs": "true"})
+    job = await poll_job(client, TRAIN, (await resp.json())["uuid"])
+    assert job["status"] == "done"
+    stored = {f["name"]: f for f in job["files"]}
+    assert set(stored) == {"model.bin", "plots/loss.csv"}
+    assert stored["model.bin"]["url"] == "%s/results/%s/model.bin" % (webdav_server.url,
+                                                                      job["uuid"])
+    assert (webdav_server.root / "results" / job["uuid"] / "model.bin").read_bytes() == WEIGHTS
+    assert "alice" not in str(job["files"]) and webdav_server.password not in str(job["files"])
+
+
+def test_deepaas_cli_fetches_a_url_given_for_a_file_argument(tmp_path, http_files):
+    url = http_files.write("cli/input.txt", b"hello remote")
+    body = ok_json(subprocess.run(
+        [str(CLI), "--model-name", "compatmod", "predict", "--repeat", "1", "--data", url],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path))
+    assert body["predictions"]["data"] == ["data", "input.txt", 12]
