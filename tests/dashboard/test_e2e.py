@@ -45,7 +45,9 @@ def server(tmp_path_factory: Any) -> Iterator[str]:
     port = _port()
     exe = Path(sys.executable).with_name("deepaas-run")
     proc = subprocess.Popen([str(exe), "--listen-port", str(port), "--data-dir", str(data),
-                             "--model-name", "demo", "--model-name", "iris"],
+                             "--model-name", "demo", "--model-name", "iris",
+                             # file arguments may be URLs of the tests' loopback file server
+                             "--remote-data", "http://127.0.0.1:*", "--remote-private"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = "http://127.0.0.1:%d" % port
     try:
@@ -126,6 +128,22 @@ def test_prediction_with_a_file_shows_json_then_the_image(page: Any, server: str
     _shot(page, "predict-image")
 
 
+def test_a_file_argument_can_be_filled_with_a_url(page: Any, server: str, tmp_path: Path,
+                                                  http_files: Any) -> None:
+    expect = playwright.expect
+    url = http_files.write("pictures/remote.png", _png(tmp_path / "remote.png").read_bytes())
+    page.goto(server + "#/models/demo/try")
+    expect(page.get_by_test_id("predict-url-data")).to_be_visible()
+    page.fill("#predict-n", "2")
+    page.get_by_test_id("predict-url-data").fill(url)
+    page.get_by_test_id("predict-submit").click()
+    result = page.get_by_test_id("result-json")
+    expect(result).to_contain_text("remote.png")  # fetched by the server, named by the URL
+    expect(result).to_contain_text("sha256")
+    assert http_files.gets["/files/pictures/remote.png"] == 1
+    _shot(page, "predict-url")
+
+
 def test_training_iris_reaches_done_with_a_chart(page: Any, server: str) -> None:
     expect = playwright.expect
     page.goto(server + "#/models/iris/train")
@@ -143,6 +161,25 @@ def test_training_iris_reaches_done_with_a_chart(page: Any, server: str) -> None
     assert len(chart.get_attribute("points").split()) >= 40  # one point per epoch
     expect(page.get_by_test_id("job-log")).to_contain_text("epoch 40/40")
     _shot(page, "job")
+
+
+def test_a_finished_trainings_output_files_download(page: Any, server: str) -> None:
+    expect = playwright.expect
+    page.goto(server + "#/models/demo/train")
+    page.fill("#train-epochs", "3")
+    page.fill("#train-epoch_seconds", "0")
+    page.get_by_test_id("train-submit").click()
+    row = page.locator("[data-testid^=job-row-]").first
+    uuid = row.get_attribute("data-testid").removeprefix("job-row-")
+    page.get_by_test_id("job-link-%s" % uuid).click()
+    expect(page.get_by_test_id("job-status")).to_have_text("done", timeout=30000)
+    link = page.get_by_test_id("job-file-history.csv")
+    expect(link).to_be_visible()
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename == "history.csv"
+    assert Path(download.path()).read_text().splitlines()[0] == "epoch,loss,accuracy"
 
 
 def test_cancel_a_running_and_a_waiting_training(page: Any, server: str) -> None:

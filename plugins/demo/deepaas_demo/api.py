@@ -253,8 +253,10 @@ def train(**kwargs: Any) -> dict[str, Any]:
     job's log (``GET /v2/models/demo/train/UUID/logs``). ``progress.report()`` sends the step
     and metrics to the server, which shows the latest as the job's ``progress`` and keeps the
     series as its ``metrics`` (outside a deepaas training it does nothing). The returned dict
-    (JSON types only) is the training's ``result.output``. Cancelling the training kills the
-    process.
+    (JSON types only) is the training's ``result.output``. What it writes to
+    ``progress.output_dir()`` (here, the loss curve as CSV) is listed in the record's ``files``
+    and downloadable (``GET .../train/UUID/files/history.csv``), or uploaded to the server's
+    output storage. Cancelling the training kills the process.
     """
     model = _model()
     epochs, pause = kwargs["epochs"], kwargs["epoch_seconds"]
@@ -266,6 +268,9 @@ def train(**kwargs: Any) -> dict[str, Any]:
         history.append({"epoch": epoch, "loss": loss, "accuracy": accuracy})
         print("epoch %d/%d loss=%.4f accuracy=%.4f" % (epoch, epochs, loss, accuracy), flush=True)
         progress.report(step=epoch, total=epochs, loss=loss, accuracy=accuracy)
+    with open(os.path.join(progress.output_dir(), "history.csv"), "w") as handle:
+        handle.write("epoch,loss,accuracy\n")
+        handle.writelines("%(epoch)d,%(loss)s,%(accuracy)s\n" % row for row in history)
     return {
         "epochs": epochs,
         "final_loss": history[-1]["loss"],

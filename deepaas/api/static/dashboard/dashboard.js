@@ -331,6 +331,24 @@ function trainIt(section, model) {
 
 // ---------------------------------------------------------------- job page
 
+/** What the training left in its output dir: downloads here, or where storage keeps them. */
+function outputFiles(path, files) {
+  const download = async (event, f) => {
+    event.preventDefault();  // fetched with the API key, when one is set
+    const resp = await api(`${path}/files/${f.name.split("/").map(enc).join("/")}`);
+    if (!resp.ok) return showBanner((await failure(resp)).message);
+    const link = h("a", { href: URL.createObjectURL(await resp.blob()), download: f.name.split("/").pop() });
+    link.click();
+    URL.revokeObjectURL(link.href);
+  };
+  return h("div", { dataset: { testid: "job-files" } }, h("h3", {}, "Files"),
+    h("ul", { class: "files" }, files.map((f) => h("li", {},
+      f.url ? h("code", {}, f.url)
+            : h("a", { href: "#", dataset: { testid: `job-file-${f.name}` },
+                       onclick: (e) => download(e, f) }, f.name),
+      h("span", { class: "muted" }, ` ${f.size} bytes`)))));
+}
+
 async function jobPage(name, uuid) {
   const path = `/v2/models/${enc(name)}/train/${enc(uuid)}`;
   const status = h("span", { id: "job-status", dataset: { testid: "job-status" }, class: "status" });
@@ -364,7 +382,8 @@ async function jobPage(name, uuid) {
       fill(outcome,
         job.message ? h("p", { class: "error-text", dataset: { testid: "job-message" } }, job.message) : null,
         job.result ? h("details", { open: true }, h("summary", {}, "result"),
-          h("pre", {}, JSON.stringify(job.result.output !== undefined ? job.result.output : job.result, null, 2))) : null);
+          h("pre", {}, JSON.stringify(job.result.output !== undefined ? job.result.output : job.result, null, 2))) : null,
+        job.files ? outputFiles(path, job.files) : null);
     } else {
       fill(outcome, h("p", { class: "muted" }, isActive(job) ? "Not finished yet." : "Nothing reported."));
     }
