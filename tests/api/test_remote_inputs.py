@@ -3,6 +3,7 @@ loopback: predict and train alike, cached, refused when they should be; outputs 
 
 from __future__ import annotations
 
+import logging
 import subprocess
 
 import pytest
@@ -29,7 +30,9 @@ async def _predict(client, url):
 
 
 async def test_predict_takes_a_url_over_http_and_webdav(make_client, remote_settings,
-                                                          http_files, webdav_server, tmp_path):
+                                                          http_files, webdav_server, tmp_path,
+                                                          caplog):
+    caplog.set_level(logging.DEBUG)
     client = await make_client("remote", **remote_settings)
     status, body = await _predict(client, http_files.write("cats/tabby.csv", b"whiskers"))
     assert status == 200, body
@@ -47,6 +50,7 @@ async def test_predict_takes_a_url_over_http_and_webdav(make_client, remote_sett
                                                                          "data.csv")
     # the request's copies are gone; the cache keeps its entries
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("deepaas")] == []
+    assert "dogs.txt" in caplog.text and webdav_server.password not in caplog.text
 
 
 async def test_trainings_on_one_dataset_download_it_once_until_it_changes(
