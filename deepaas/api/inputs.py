@@ -35,6 +35,8 @@ class Inputs:
 
     kwargs: dict[str, Any]
     files: list[str]
+    #: The URL each file argument given as one was fetched from.
+    urls: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def cleanup(self) -> None:
         remove_files(self.files)
@@ -168,8 +170,9 @@ async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Setti
             chosen = _from_accept_header(request.headers.get("Accept", ""), spec.accept_choices)
             if chosen:
                 data[wire] = chosen
-        await fetch_remote(spec, data, remote, settings.tmp_dir or None, files)
-        return Inputs(margs.validate(spec, data), files)
+        urls: dict[str, str] = {}
+        await fetch_remote(spec, data, remote, settings.tmp_dir or None, files, urls)
+        return Inputs(margs.validate(spec, data), files, urls)
     except BaseException:
         Inputs({}, files).cleanup()
         raise

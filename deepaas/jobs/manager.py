@@ -43,12 +43,15 @@ def _declared_resources(model: ModelWrapper) -> dict[str, Any]:
     return declared if isinstance(declared, dict) else {}
 
 
-def display_args(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Arguments as a record shows them: files as ``[name, content_type, original_filename]``."""
+def display_args(kwargs: dict[str, Any], urls: dict[str, str] | None = None) -> dict[str, Any]:
+    """Arguments as a record shows them: files as ``[name, content_type, original_filename]``,
+    followed by the URL for a file fetched from one."""
     shown: dict[str, Any] = {}
     for key, value in kwargs.items():
         if isinstance(value, UploadedFile):
             value = [value.name, value.content_type, value.original_filename]
+            if urls and key in urls:
+                value.append(urls[key])
         shown[key] = value
     return jsonable(shown)
 
@@ -233,21 +236,23 @@ class JobManager:
     # --- commands --------------------------------------------------------------------------
 
     async def submit(self, model: ModelWrapper, kwargs: dict[str, Any],
-                     files: Iterable[str] = ()) -> Job:
+                     files: Iterable[str] = (), urls: dict[str, str] | None = None) -> Job:
         """Queue ``model.train(**kwargs)``; it starts as soon as the limits allow.
 
-        The job takes ownership of ``files`` (uploads) and removes them when it ends.
+        The job takes ownership of ``files`` (uploads) and removes them when it ends; ``urls``
+        says where file arguments fetched from storage came from, for the record.
         """
         try:
-            return await self._submit(model, kwargs, set(files))
+            return await self._submit(model, kwargs, set(files), urls)
         except BaseException:
             remove_files(files)  # nobody else will: the caller handed them over
             raise
 
-    async def _submit(self, model: ModelWrapper, kwargs: dict[str, Any], files: set[str]) -> Job:
+    async def _submit(self, model: ModelWrapper, kwargs: dict[str, Any], files: set[str],
+                      urls: dict[str, str] | None) -> Job:
         if not model.provides("train") or model.source is None:
             raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
-        job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs),
+        job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs, urls),
                   date=datetime.datetime.now(), owner=self.replica)
         self.job_dir(job.uuid).mkdir(parents=True, exist_ok=True)
         self.log_path(job.uuid).touch()

@@ -14,9 +14,12 @@ __all__ = ["fetch_remote"]
 
 
 async def fetch_remote(spec: margs.ArgSpec, data: dict[str, Any], remote: RemoteData | None,
-                       tmp_dir: str | None, files: list[str]) -> None:
+                       tmp_dir: str | None, files: list[str],
+                       urls: dict[str, str] | None = None) -> None:
     """File arguments given as URLs become files, as if uploaded: fetched (or found in the
-    cache) by the server, when ``--remote-data`` allows their URL."""
+    cache) by the server, when ``--remote-data`` allows their URL. ``urls`` gets each such
+    argument's URL, by the module's name for it (a training record shows where its data
+    came from)."""
     for name, field in spec.readable().items():
         wire = margs.wire_name(name, field)
         url = data.get(wire)
@@ -32,6 +35,8 @@ async def fetch_remote(spec: margs.ArgSpec, data: dict[str, Any], remote: Remote
             exc.args = (exc.message,)
             raise
         files.append(fetched.path)
+        if urls is not None:
+            urls[name] = url
         data[wire] = UploadedFile(name=wire, filename=fetched.path,
                                   content_type=fetched.content_type,
                                   original_filename=fetched.original_filename)

@@ -67,7 +67,8 @@ async def test_trainings_on_one_dataset_download_it_once_until_it_changes(
     assert first["result"]["output"]["data"] == second["result"]["output"]["data"] == (
         "version one")
     assert http_files.gets["/files/big/train.csv"] == 1  # the second came from the cache
-    assert first["args"]["data"][2] == "train.csv"
+    # the record says where the data came from
+    assert first["args"]["data"] == ["data", "text/csv", "train.csv", url]
     http_files.write("big/train.csv", b"version two")
     third = await train()
     assert third["result"]["output"]["data"] == "version two"

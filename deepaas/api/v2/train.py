@@ -72,7 +72,7 @@ async def start(request: web.Request, model: ModelWrapper) -> web.Response:
     jobs = request.app[JOBS]
     # The job owns the uploads from here; shielded, so a client leaving mid-submit cannot
     # leave a half-registered job behind.
-    job = await asyncio.shield(jobs.submit(model, inputs.kwargs, inputs.files))
+    job = await asyncio.shield(jobs.submit(model, inputs.kwargs, inputs.files, inputs.urls))
     return json_response(_record(job, jobs))
 
 
