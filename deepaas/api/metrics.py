@@ -44,6 +44,7 @@ class _Snapshot(Collector):
         self.queues: dict[str, int] = {}
         self.restarts: dict[str, int] = {}
         self.trainings: dict[tuple[str, str], int] = {}
+        self.remote: dict[str, int] = {}  # remote file arguments: downloads and cache hits
 
     def collect(self) -> Iterator[Any]:
         queue = GaugeMetricFamily("deepaas_queue_depth", "Predictions waiting, per model",
@@ -59,7 +60,12 @@ class _Snapshot(Collector):
                                       labels=["model", "status"])
         for (model, status), count in self.trainings.items():
             trainings.add_metric([model, status], count)
-        yield from (queue, restarts, trainings)
+        remote = CounterMetricFamily("deepaas_remote_files",
+                                     "File arguments given as URLs: downloaded, or read from "
+                                     "the cache", labels=["source"])
+        for source, count in self.remote.items():
+            remote.add_metric([source], count)
+        yield from (queue, restarts, trainings, remote)
 
 
 class Metrics:

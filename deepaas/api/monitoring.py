@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from deepaas.api.keys import JOBS, METRICS, PREDICTIONS
+from deepaas.api.keys import JOBS, METRICS, PREDICTIONS, REMOTE
 
 __all__ = ["setup_routes"]
 
@@ -16,6 +16,8 @@ async def get_metrics(request: web.Request) -> web.Response:
     snapshot.queues = {name: line.waiting for name, line in lines.items()}
     snapshot.restarts = {name: line.runner.restarts for name, line in lines.items()}
     snapshot.trainings = await request.app[JOBS].counts()
+    remote = request.app[REMOTE]
+    snapshot.remote = {"download": remote.downloads, "cache": remote.hits}
     return metrics.render()
 
 

@@ -73,6 +73,9 @@ async def test_trainings_on_one_dataset_download_it_once_until_it_changes(
     third = await train()
     assert third["result"]["output"]["data"] == "version two"
     assert http_files.gets["/files/big/train.csv"] == 2
+    metrics = await (await client.get("/metrics")).text()
+    assert 'deepaas_remote_files_total{source="download"} 2.0' in metrics
+    assert 'deepaas_remote_files_total{source="cache"} 1.0' in metrics
 
 
 @pytest.mark.parametrize("overrides, url, status, words", [
