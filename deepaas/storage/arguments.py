@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
 from deepaas.exceptions import RemoteDataError, RemoteRefused
@@ -29,7 +28,9 @@ async def fetch_remote(spec: margs.ArgSpec, data: dict[str, Any], remote: Remote
             raise RemoteRefused("%s: this server does not fetch files from URLs (remote data "
                                 "is off; see --remote-data)" % wire)
         try:
-            fetched = await remote.fetch(url, tmp_dir or tempfile.gettempdir())
+            # Beside the cache by default: the file handed out is then a hard link, not a
+            # copy of what may be gigabytes of dataset.
+            fetched = await remote.fetch(url, tmp_dir or str(remote.cache_dir / "handed-out"))
         except RemoteDataError as exc:
             exc.message = "%s: %s" % (wire, exc.message)  # which argument it was
             exc.args = (exc.message,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,15 @@ def test_deepaas_cli_fetches_a_url_given_for_a_file_argument(tmp_path, http_file
         [str(CLI), "--model-name", "compatmod", "predict", "--repeat", "1", "--data", url],
         capture_output=True, text=True, timeout=120, cwd=tmp_path))
     assert body["predictions"]["data"] == ["data", "input.txt", 12]
+
+
+async def test_without_a_tmp_dir_the_file_handed_out_is_a_hard_link_to_the_cache(
+        make_client, remote_settings, http_files):
+    client = await make_client("remote", tmp_dir="", **remote_settings)
+    status, body = await _predict(client, http_files.write("linked.txt", b"one copy"))
+    assert status == 200 and body["predictions"]["data"] == "one copy"
+    assert body["predictions"]["links"] == 2  # the module's file and the cache's: one inode
+    cached = [p for p in Path(remote_settings["cache_dir"]).rglob("*")
+              if p.is_file() and p.read_bytes() == b"one copy"]
+    assert len(cached) == 1  # no second copy, and the one handed out is gone
+    assert cached[0].stat().st_nlink == 1

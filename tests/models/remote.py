@@ -33,4 +33,5 @@ def predict(**kwargs):
         with open(data.filename) as handle:
             text = handle.read()
     return {"pid": os.getpid(), "warm": STATE["warm"], "data": text,
-            "name": None if data is None else data.original_filename}
+            "name": None if data is None else data.original_filename,
+            "links": None if data is None else os.stat(data.filename).st_nlink}
