@@ -3,6 +3,7 @@ loopback: predict and train alike, cached, refused when they should be; outputs 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import subprocess
 from pathlib import Path
@@ -137,3 +138,13 @@ async def test_without_a_tmp_dir_the_file_handed_out_is_a_hard_link_to_the_cache
               if p.is_file() and p.read_bytes() == b"one copy"]
     assert len(cached) == 1  # no second copy, and the one handed out is gone
     assert cached[0].stat().st_nlink == 1
+
+
+async def test_concurrent_requests_for_one_url_download_it_once(make_client, remote_settings,
+                                                                http_files):
+    client = await make_client("remote", workers=4, **remote_settings)
+    url = http_files.write("popular.csv", b"everyone wants this")
+    answers = await asyncio.gather(*(_predict(client, url) for _ in range(6)))
+    assert [status for status, _ in answers] == [200] * 6
+    assert {body["predictions"]["data"] for _, body in answers} == {"everyone wants this"}
+    assert http_files.gets["/files/popular.csv"] == 1
