@@ -187,6 +187,7 @@ class RayExecutor:
     """Starts each training as an actor with the resources its module asks for."""
 
     connection: RayConnection
+    wants_resources = True
     cpus: float = 1.0
     gpus: float = 0.0
     memory: int = 0

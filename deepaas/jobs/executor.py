@@ -36,6 +36,10 @@ class Execution(Protocol):
 class Executor(Protocol):
     """Starts trainings somewhere."""
 
+    #: Whether it places trainings by the resources modules declare (the manager then reads
+    #: them from the module's metadata, which it otherwise leaves alone).
+    wants_resources: bool
+
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -48,6 +52,8 @@ class Executor(Protocol):
 
 class LocalExecutor:
     """Each training in a process group of its own on this machine."""
+
+    wants_resources = False
 
     async def open(self) -> None:
         pass

@@ -327,7 +327,8 @@ class JobManager:
                 job_id=job.uuid, name=job.model, source=active.model.source or "",
                 kwargs=active.kwargs, warm=self._warm, log_path=self.log_path(job.uuid),
                 data_dir=self._data_dir, tmp_dir=self._tmp_dir,
-                resources=await asyncio.to_thread(_declared_resources, active.model),
+                resources=(await asyncio.to_thread(_declared_resources, active.model)
+                           if self._executor.wants_resources else {}),
                 output_dir=self.output_dir(job.uuid)))
         except Exception as exc:
             LOG.exception("training %s of %s could not start", job.uuid, job.model)
