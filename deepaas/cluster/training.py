@@ -47,6 +47,7 @@ class TrainingActor:
         self._proc: process.TrainingProcess | None = None
         self._reports: list[dict[str, Any]] = []
         self._outcome: dict[str, Any] | None = None
+        self._collector: asyncio.Task[None] | None = None
 
     async def start(self, launch: dict[str, Any]) -> dict[str, Any]:
         """Start the training process; answer where it runs."""
@@ -56,7 +57,7 @@ class TrainingActor:
             kwargs=unpack(launch["kwargs"], self._dir), warm=launch["warm"],
             log_path=self._log, data_dir=data_dir, tmp_dir=self._dir,
             output_dir=self._outputs))
-        asyncio.get_running_loop().create_task(self._collect(self._proc))
+        self._collector = asyncio.create_task(self._collect(self._proc))  # held: not collected
         return {"pid": self._proc.pid, "node": ray.get_runtime_context().get_node_id()}
 
     async def _collect(self, proc: process.TrainingProcess) -> None:
