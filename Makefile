@@ -53,6 +53,7 @@ bench: venv
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/predict_bench.py
 	$(BIN)/python bench/jobs_bench.py
+	$(BIN)/python bench/remote_bench.py
 
 clean:
 	rm -rf $(VENV) $(VENV5) *.egg-info plugins/*/*.egg-info tests/compat/*/*.egg-info
