@@ -129,3 +129,17 @@ def test_an_unreachable_job_store_stops_deepaas_run_with_one_clear_line(tmp_path
     assert out.stderr.startswith("deepaas-run: cannot connect to the job store "
                                  "postgresql://deepaas:***@127.0.0.1:%d/jobs" % port)
     assert "Traceback" not in out.stderr and "s3cret-pw" not in out.stdout + out.stderr
+
+
+async def test_a_training_waiting_in_line_on_one_replica_is_cancelled_through_another(
+        replicas, tmp_path):
+    one, other = replicas
+    gate = tmp_path / "gate"
+    running = await _json(await one.post(URL, params={"gate": str(gate)}))
+    waiting = await _json(await one.post(URL))  # one training of a model at a time: it waits
+    assert waiting["queued"] is True
+    cancelled = await _json(await other.delete(URL + waiting["uuid"]))
+    assert cancelled["status"] == "cancelled"
+    gate.touch()
+    assert (await poll_job(other, URL, running["uuid"]))["status"] == "done"
+    assert (await _json(await one.get(URL + waiting["uuid"])))["status"] == "cancelled"
