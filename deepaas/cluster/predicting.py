@@ -9,7 +9,6 @@ An actor that dies costs the request it was serving and is replaced.
 from __future__ import annotations
 
 import asyncio
-import logging
 import shutil
 import tempfile
 import traceback
@@ -23,13 +22,10 @@ from deepaas.cluster.shipping import pack_calls, resources, unpack_calls
 from deepaas.exceptions import DeepaasError, ModelError, WorkerCrashed, from_wire, to_wire
 from deepaas.model.loading import resolve
 from deepaas.model.wrapper import ModelWrapper
-from deepaas.workers.processes import decode_reply
+from deepaas.workers.pool import WorkerPool
 from deepaas.workers.worker import serve_one
 
 __all__ = ["PredictActor", "RayRunner"]
-
-LOG = logging.getLogger(__name__)
-
 
 class PredictActor:
     """One warmed copy of a module on a Ray node."""
@@ -65,26 +61,18 @@ def _crashed(model: str, exc: BaseException) -> WorkerCrashed:
                          "new one was started" % (model, first))
 
 
-class RayRunner:
+class RayRunner(WorkerPool[Any]):
     """The runner of one model's dispatcher: actors in place of worker processes."""
 
     def __init__(self, model: ModelWrapper, workers: int, connection: RayConnection,
                  warm: bool = True, cpus: float = 1.0, gpus: float = 0.0,
                  memory: int = 0) -> None:
-        if model.source is None:
-            raise ValueError("model %r has no import reference to start workers from"
-                             % model.name)
-        self.model = model
-        self.capacity = workers
-        self.restarts = 0
+        super().__init__(model, workers)
         self._connection = connection
         self._warm = warm
         self._defaults = (cpus, gpus, memory)
         self._options: dict[str, Any] = {}
-        self._free: asyncio.Queue[Any] = asyncio.Queue()
-        self._busy: dict[asyncio.Task[Any], Any] = {}
         self._all: list[Any] = []
-        self._spares: set[asyncio.Task[None]] = set()
 
     async def _spawn(self) -> Any:
         actor: Any = ray.remote(PredictActor).options(
@@ -104,50 +92,22 @@ class RayRunner:
         await self._connection.open()
         declared = await asyncio.to_thread(lambda: self.model.metadata().get("resources"))
         self._options = resources(declared, *self._defaults)
-        for actor in await asyncio.gather(*(self._spawn() for _ in range(self.capacity))):
-            self._free.put_nowait(actor)
+        await super().start()
 
-    def _replace(self, dead: Any) -> None:
-        if dead in self._all:
-            self._all.remove(dead)
-
-        async def spare() -> None:
-            try:
-                self._free.put_nowait(await self._spawn())
-                self.restarts += 1
-            except Exception:
-                LOG.exception("could not replace a Ray worker of model %s", self.model.name)
-        task = asyncio.create_task(spare())
-        self._spares.add(task)
-        task.add_done_callback(self._spares.discard)
-
-    async def run(self, kind: str, payload: Any) -> Any:
-        """Send one request to a free actor; one that dies answers WorkerCrashed."""
-        actor = await self._free.get()
-        task = asyncio.current_task()
-        assert task is not None
-        self._busy[task] = actor
+    async def _call(self, actor: Any, kind: str, payload: Any) -> Any:
         try:
             shipped = await asyncio.to_thread(pack_calls, kind, payload)
-            reply = await actor.serve.remote(kind, shipped)
+            return await actor.serve.remote(kind, shipped)
         except RayActorError as exc:
-            LOG.error("a Ray worker of model %s died; starting another", self.model.name)
-            self._replace(actor)
+            if actor in self._all:
+                self._all.remove(actor)
             raise _crashed(self.model.name, exc) from None
-        finally:
-            self._busy.pop(task, None)
-        self._free.put_nowait(actor)
-        return decode_reply(reply)
 
-    def abandon(self, task: asyncio.Task[Any]) -> None:
-        """A timed-out call: kill its actor (it is replaced, warmed again)."""
-        actor = self._busy.get(task)
-        if actor is not None:
-            ray.kill(actor)
+    def _kill(self, actor: Any) -> None:
+        ray.kill(actor)
 
     async def close(self) -> None:
-        for task in list(self._spares):
-            task.cancel()
+        self._stop_spares()
         for actor in self._all:
             ray.kill(actor)
         self._all.clear()

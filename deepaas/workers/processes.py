@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import socket
@@ -13,14 +12,11 @@ from typing import Any
 
 from deepaas.exceptions import WorkerCrashed, from_wire
 from deepaas.lifeline import ENV_SERVER_PID
-from deepaas.model.outputs import Answer
 from deepaas.model.wrapper import ModelWrapper
 from deepaas.workers.framing import WorkerGone, pack, read_async
+from deepaas.workers.pool import WorkerPool
 
-__all__ = ["ProcessRunner", "decode_reply"]
-
-LOG = logging.getLogger(__name__)
-
+__all__ = ["ProcessRunner"]
 
 def _describe(code: int | None) -> str:
     if code is None:
@@ -30,15 +26,6 @@ def _describe(code: int | None) -> str:
             return "killed by %s" % signal.Signals(-code).name
         return "killed by signal %d" % -code
     return "exit code %d" % code
-
-
-def decode_reply(reply: tuple[str, Any]) -> Any:
-    kind, payload = reply
-    if kind == "ok":
-        return Answer(*payload)
-    if kind == "batch":
-        return [Answer(*p) if k == "ok" else from_wire(p) for k, p in payload]
-    raise from_wire(payload)
 
 
 class _Worker:
@@ -58,21 +45,13 @@ class _Worker:
         self.writer.close()
 
 
-class ProcessRunner:
+class ProcessRunner(WorkerPool[_Worker]):
     """``workers`` processes for one model, each warmed; a dead one is replaced and warmed."""
 
     def __init__(self, model: ModelWrapper, workers: int, warm: bool = True) -> None:
-        if model.source is None:
-            raise ValueError("model %r has no import reference to start workers from"
-                             % model.name)
-        self.model = model
-        self.capacity = workers
-        self.restarts = 0
+        super().__init__(model, workers)
         self._warm = warm
-        self._free: asyncio.Queue[_Worker] = asyncio.Queue()
         self._all: set[_Worker] = set()
-        self._busy: dict[asyncio.Task[Any], _Worker] = {}
-        self._spares: set[asyncio.Task[None]] = set()
 
     async def _spawn(self) -> _Worker:
         parent, child = socket.socketpair()
@@ -98,52 +77,21 @@ class ProcessRunner:
         self._all.add(worker)
         return worker
 
-    async def start(self) -> None:
-        for worker in await asyncio.gather(*(self._spawn() for _ in range(self.capacity))):
-            self._free.put_nowait(worker)
-
-    def _replace(self) -> None:
-        async def spare() -> None:
-            try:
-                self._free.put_nowait(await self._spawn())
-                self.restarts += 1
-            except Exception:
-                LOG.exception("could not replace a worker of model %s", self.model.name)
-        task = asyncio.create_task(spare())
-        self._spares.add(task)
-        task.add_done_callback(self._spares.discard)
-
-    async def run(self, kind: str, payload: Any) -> Any:
-        """Send one request to a free worker; a worker that dies answers WorkerCrashed."""
-        worker = await self._free.get()
-        task = asyncio.current_task()
-        assert task is not None
-        self._busy[task] = worker
+    async def _call(self, worker: _Worker, kind: str, payload: Any) -> Any:
         try:
-            reply = await worker.call((kind, payload))
+            return await worker.call((kind, payload))
         except WorkerGone:
             code = await worker.proc.wait()
             self._all.discard(worker)
-            LOG.error("a worker of model %s died (%s); starting another",
-                      self.model.name, _describe(code))
-            self._replace()
             raise WorkerCrashed(
                 "The worker process serving this prediction of model '%s' died (%s); "
                 "a new one was started" % (self.model.name, _describe(code))) from None
-        finally:
-            self._busy.pop(task, None)
-        self._free.put_nowait(worker)
-        return decode_reply(reply)
 
-    def abandon(self, task: asyncio.Task[Any]) -> None:
-        """A timed-out call: kill its worker (it is replaced, warmed again)."""
-        worker = self._busy.get(task)
-        if worker is not None:
-            worker.kill()
+    def _kill(self, worker: _Worker) -> None:
+        worker.kill()
 
     async def close(self) -> None:
-        for task in list(self._spares):
-            task.cancel()
+        self._stop_spares()
         for worker in list(self._all):
             worker.kill()
         await asyncio.gather(*(w.proc.wait() for w in self._all), return_exceptions=True)

@@ -1,0 +1,96 @@
+"""What worker processes (``--isolate``) and Ray actors share: a pool of warmed workers that
+take one request at a time, where a dead one costs its request and is replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Generic, TypeVar
+
+from deepaas.exceptions import WorkerCrashed, from_wire
+from deepaas.model.outputs import Answer
+from deepaas.model.wrapper import ModelWrapper
+
+__all__ = ["WorkerPool", "decode_reply"]
+
+LOG = logging.getLogger(__name__)
+W = TypeVar("W")
+
+
+def decode_reply(reply: tuple[str, Any]) -> Any:
+    """A worker's reply (built by ``deepaas.workers.worker.serve_one``) as answers or error."""
+    kind, payload = reply
+    if kind == "ok":
+        return Answer(*payload)
+    if kind == "batch":
+        return [Answer(*p) if k == "ok" else from_wire(p) for k, p in payload]
+    raise from_wire(payload)
+
+
+class WorkerPool(Generic[W]):
+    """``workers`` warmed workers for one model. Subclasses say how a worker is started,
+    called and killed; a call whose worker died raises :class:`WorkerCrashed` from ``_call``.
+    """
+
+    def __init__(self, model: ModelWrapper, workers: int) -> None:
+        if model.source is None:
+            raise ValueError("model %r has no import reference to start workers from"
+                             % model.name)
+        self.model = model
+        self.capacity = workers
+        self.restarts = 0
+        self._free: asyncio.Queue[W] = asyncio.Queue()
+        self._busy: dict[asyncio.Task[Any], W] = {}
+        self._spares: set[asyncio.Task[None]] = set()
+
+    async def _spawn(self) -> W:
+        raise NotImplementedError
+
+    async def _call(self, worker: W, kind: str, payload: Any) -> Any:
+        raise NotImplementedError
+
+    def _kill(self, worker: W) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        for worker in await asyncio.gather(*(self._spawn() for _ in range(self.capacity))):
+            self._free.put_nowait(worker)
+
+    def _replace(self) -> None:
+        """Start and warm a worker in place of one that died, in the background."""
+        async def spare() -> None:
+            try:
+                self._free.put_nowait(await self._spawn())
+                self.restarts += 1
+            except Exception:
+                LOG.exception("could not replace a worker of model %s", self.model.name)
+        task = asyncio.create_task(spare())
+        self._spares.add(task)
+        task.add_done_callback(self._spares.discard)
+
+    async def run(self, kind: str, payload: Any) -> Any:
+        """Send one request to a free worker; a worker that dies answers WorkerCrashed."""
+        worker = await self._free.get()
+        task = asyncio.current_task()
+        assert task is not None
+        self._busy[task] = worker
+        try:
+            reply = await self._call(worker, kind, payload)
+        except WorkerCrashed as exc:
+            LOG.error("model %s: %s", self.model.name, exc.message)
+            self._replace()
+            raise
+        finally:
+            self._busy.pop(task, None)
+        self._free.put_nowait(worker)
+        return decode_reply(reply)
+
+    def abandon(self, task: asyncio.Task[Any]) -> None:
+        """A timed-out call: kill its worker (it is replaced, warmed again)."""
+        worker = self._busy.get(task)
+        if worker is not None:
+            self._kill(worker)
+
+    def _stop_spares(self) -> None:
+        for task in list(self._spares):
+            task.cancel()
