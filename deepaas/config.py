@@ -144,26 +144,15 @@ def _between(kind: Callable[[Any], Any], low: float, high: float | None = None
     return convert
 
 
-def _log_format(value: Any) -> str:
-    text = str(value).lower()
-    if text not in {"text", "json"}:
-        raise ValueError("text or json")
-    return text
-
-
-def _level(value: Any) -> str:
-    text = str(value).upper()
-    if text not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        raise ValueError("one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
-    return text
-
-
 def _choice(*allowed: str) -> Callable[[Any], str]:
+    """A converter to one of ``allowed``, in any case, answered as ``allowed`` spells it."""
+    spelled = {choice.lower(): choice for choice in allowed}
+
     def convert(value: Any) -> str:
-        text = str(value).strip().lower()
-        if text not in allowed:
+        choice = spelled.get(str(value).lower())
+        if choice is None:
             raise ValueError("one of " + ", ".join(allowed))
-        return text
+        return choice
     return convert
 
 
@@ -286,10 +275,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("cors_origin", _names, "Allow browsers on this origin to call the API (repeatable; "
            "'*' for any). Default: no CORS.", repeat=True),
     Option("debug", parse_bool, "Debug mode: verbose logs and tracebacks in error answers."),
-    Option("log_level", _level, "DEBUG, INFO, WARNING, ERROR or CRITICAL."),
+    Option("log_level", _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+           "DEBUG, INFO, WARNING, ERROR or CRITICAL."),
     Option("log_file", str, "Also write logs to this file."),
-    Option("log_format", _log_format, "text, or json: one JSON object per line (access log "
-           "included), for log collectors."),
+    Option("log_format", _choice("text", "json"), "text, or json: one JSON object per line "
+           "(access log included), for log collectors."),
 )
 _BY_NAME = {opt.name: opt for opt in OPTIONS}
 
