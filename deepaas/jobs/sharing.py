@@ -61,15 +61,23 @@ class LogShipper:
 async def follow_stored(store: JobStore, uuid: str, get: Callable[[], Awaitable[Job]],
                         follow: bool, poll: float = 0.5) -> AsyncIterator[bytes]:
     """The log kept in the store from the start; with ``follow``, new bytes until the training
-    (run by another server) has ended and its last bytes were read."""
+    (run by another server) has ended and its last bytes were read.
+
+    Shaped as :func:`deepaas.jobs.logs.follow`: the record is read only when the log is idle.
+    """
     offset = 0
     while True:
-        ended = (await get()).status.is_terminal()  # before reading: nothing is missed
         data = await store.read_log(uuid, offset)
         if data:
             offset += len(data)
             yield data
-        if not follow or (ended and not data):
+            if follow:
+                continue
+        if not follow:
             return
-        if not data:
-            await asyncio.sleep(poll)
+        if (await get()).status.is_terminal():
+            rest = await store.read_log(uuid, offset)  # what came just before it ended
+            if rest:
+                yield rest
+            return
+        await asyncio.sleep(poll)
