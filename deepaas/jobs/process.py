@@ -21,7 +21,7 @@ from deepaas import ENV_DATA_DIR
 from deepaas.lifeline import ENV_SERVER_PID
 from deepaas.progress import ENV_FD, ENV_JOB_ID, ENV_OUTPUT_DIR
 
-__all__ = ["Launch", "Outcome", "TrainingProcess", "start", "kill_leftovers"]
+__all__ = ["Launch", "Outcome", "TrainingProcess", "start", "kill_leftovers", "processes_of"]
 
 LOG = logging.getLogger(__name__)
 _MAX_REPORT = 64 * 1024
@@ -177,20 +177,26 @@ def _job_of(pid: str) -> str | None:
     return None
 
 
-def kill_leftovers(job_ids: Iterable[str]) -> list[int]:
-    """Kill processes still running for ``job_ids`` (after the server was killed); Linux only.
+def processes_of(job_ids: Iterable[str]) -> list[int]:
+    """Pids of the processes still running for ``job_ids``; Linux only (elsewhere none).
 
     A process is recognised by the job id in its environment, which every process a training
-    starts inherits, so a reused pid of another program is never touched.
+    starts inherits, so a reused pid of another program is never taken for one.
     """
-    wanted, killed = set(job_ids), list[int]()
+    wanted = set(job_ids)
     if not wanted or not Path("/proc").is_dir():
-        return killed
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and _job_of(entry.name) in wanted:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed.append(int(entry.name))
+        return []
+    return [int(entry.name) for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and _job_of(entry.name) in wanted]
+
+
+def kill_leftovers(job_ids: Iterable[str]) -> list[int]:
+    """Kill processes still running for ``job_ids`` (after the server was killed)."""
+    killed = list[int]()
+    for pid in processes_of(job_ids):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
     if killed:
         LOG.warning("killed %d process(es) left over from interrupted trainings", len(killed))
     return killed

@@ -9,12 +9,11 @@ import signal
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from deepaas.jobs.manager import STOPPED_RUNNING
-from deepaas.progress import ENV_JOB_ID
+from deepaas.jobs.process import processes_of
 from tests.api.test_train import URL
 from tests.cmd.test_run import BIN, _free_port, _start
 from tests.helpers import alive, poll_job
@@ -88,7 +87,7 @@ async def test_the_trainings_of_a_replica_that_died_end_in_error(postgres_db, ma
         survivor = await make_client("demo", job_store=postgres_db, replica_timeout=2)
         url = "/v2/models/demo/train/"
         deadline = time.monotonic() + 30
-        while not (pids := _processes_of(uuid)):
+        while not (pids := processes_of([uuid])):
             assert time.monotonic() < deadline, "the training never started"
             await asyncio.sleep(0.1)
         proc.send_signal(signal.SIGKILL)
@@ -105,18 +104,6 @@ async def test_the_trainings_of_a_replica_that_died_end_in_error(postgres_db, ma
         assert time.monotonic() < deadline
         await asyncio.sleep(0.1)
 
-
-def _processes_of(uuid: str) -> list[int]:
-    """The processes of a training, known by the job id in their environment."""
-    mark = ("%s=%s" % (ENV_JOB_ID, uuid)).encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and mark in (entry / "environ").read_bytes().split(b"\0"):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 def test_an_unreachable_job_store_stops_deepaas_run_with_one_clear_line(tmp_path):
