@@ -2,8 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# A second environment proves that modules pinning webargs~=5.5.3 keep working.
+# Tests and their fixture modules live in environments of their own, so that `make run` after
+# `make test` serves the example plugins only. A second one proves that modules pinning
+# webargs~=5.5.3 keep working.
+VENVT := .venv-test
+BINT := $(VENVT)/bin
 VENV5 := .venv-webargs5
+TEST_MODULES := -e plugins/demo -e plugins/iris -e tests/compat/compatmod -e tests/compat/corpus
 PIP_FLAGS := --quiet --disable-pip-version-check
 PORT ?= 5000
 
@@ -19,8 +24,12 @@ venv: $(BIN)/deepaas-run
 run: venv
 	$(BIN)/deepaas-run --listen-ip 127.0.0.1 --listen-port $(PORT)
 
-$(VENV)/.test-deps: $(BIN)/deepaas-run pyproject.toml tests/compat/compatmod/pyproject.toml
-	$(BIN)/pip install $(PIP_FLAGS) -e '.[test,ray,postgres]' -e plugins/demo -e plugins/iris -e tests/compat/compatmod
+FIXTURE_PROJECTS := pyproject.toml plugins/demo/pyproject.toml plugins/iris/pyproject.toml \
+	tests/compat/compatmod/pyproject.toml tests/compat/corpus/pyproject.toml
+
+$(VENVT)/.test-deps: $(FIXTURE_PROJECTS)
+	$(PYTHON) -m venv $(VENVT)
+	$(BINT)/pip install $(PIP_FLAGS) -e '.[test,ray,postgres]' $(TEST_MODULES)
 	@# The dashboard's end-to-end tests drive Debian's Chromium (never a downloaded browser);
 	@# the shared job store's tests start Debian's PostgreSQL server themselves.
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
@@ -28,18 +37,18 @@ $(VENV)/.test-deps: $(BIN)/deepaas-run pyproject.toml tests/compat/compatmod/pyp
 		(apt-get update -qq && apt-get install -y -qq postgresql)
 	touch $@
 
-$(VENV5)/.test-deps: pyproject.toml plugins/demo/pyproject.toml plugins/iris/pyproject.toml tests/compat/compatmod/pyproject.toml
+$(VENV5)/.test-deps: $(FIXTURE_PROJECTS)
 	$(PYTHON) -m venv $(VENV5)
-	$(VENV5)/bin/pip install $(PIP_FLAGS) -e '.[test]' -e plugins/demo -e plugins/iris -e tests/compat/compatmod \
+	$(VENV5)/bin/pip install $(PIP_FLAGS) -e '.[test]' $(TEST_MODULES) \
 		'webargs==5.5.3'
 	touch $@
 
-lint: $(VENV)/.test-deps
-	$(BIN)/ruff check deepaas tests plugins bench
-	$(BIN)/mypy deepaas
+lint: $(VENVT)/.test-deps
+	$(BINT)/ruff check deepaas tests plugins bench
+	$(BINT)/mypy deepaas
 
-test-main: $(VENV)/.test-deps
-	$(BIN)/python -m pytest --cov=deepaas --cov-report=term:skip-covered --cov-fail-under=85
+test-main: $(VENVT)/.test-deps
+	$(BINT)/python -m pytest --cov=deepaas --cov-report=term:skip-covered --cov-fail-under=85
 
 test-webargs5: $(VENV5)/.test-deps
 	$(VENV5)/bin/python -c 'import webargs; assert webargs.__version__ == "5.5.3", webargs.__version__'
@@ -56,4 +65,4 @@ bench: venv
 	$(BIN)/python bench/remote_bench.py
 
 clean:
-	rm -rf $(VENV) $(VENV5) *.egg-info plugins/*/*.egg-info tests/compat/*/*.egg-info
+	rm -rf $(VENV) $(VENVT) $(VENV5) *.egg-info plugins/*/*.egg-info tests/compat/*/*.egg-info

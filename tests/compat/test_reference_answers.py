@@ -1,15 +1,18 @@
 """Replay the compat cases against our app and compare with the reference's recorded answers.
 
 The answers of DEEPaaS 2.6.0 were recorded with ``record_reference.py`` serving the module in
-``tests/compat/compatmod`` (a module written only against the contract). Every answer must
-match, except the cases named "DIFFER intended" (a reference bug the contract tells us to fix,
-or our own page text); those are checked by the API tests instead.
+``tests/compat/compatmod`` (a module written only against the contract), and with
+``corpus/record.sh`` serving each fixture of ``tests/compat/corpus`` (modules declaring the
+same interfaces as public DEEPaaS modules; ``corpus/MIRRORS.md`` says which). Every answer
+must match, except the cases named "DIFFER intended" (a reference bug the contract tells us to
+fix, or an intended improvement); those are checked by the API tests instead.
 """
 
 from __future__ import annotations
 
 import json
 import mimetypes
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +26,37 @@ from tests.compat.answers import covers, intended_difference, reduce
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
+CORPUS = HERE / "corpus"
 pytest.importorskip("compatmod", reason="make test installs tests/compat/compatmod")
+pytest.importorskip("deepaas_corpus", reason="make test installs tests/compat/corpus")
 
-SUITES = {"compatmod": "compatmod.api", "compatcls": "compatmod.klass:Classy"}
+
+def _entry_points() -> dict[str, str]:
+    group = metadata.entry_points(group="deepaas.v2.model")
+    return {ep.name: ep.value for ep in group}
+
+
+def _suites() -> dict[str, tuple[Path, Path, Path]]:
+    """Model name -> (cases, recorded answers, recorded swagger.json)."""
+    suites = {name: (HERE / ("cases_%s.json" % name), HERE / ("reference_%s.json" % name),
+                     HERE / ("reference_swagger_%s.json" % name))
+              for name in ("compatmod", "compatcls")}
+    for cases in sorted((CORPUS / "cases").glob("*.json")):
+        name = cases.stem
+        suites[name] = (cases, CORPUS / "reference" / cases.name,
+                        CORPUS / "reference" / ("swagger_" + cases.name))
+    return suites
+
+
+SUITES = _suites()
+SOURCES = _entry_points()
 
 
 def _cases() -> list[Any]:
     params = []
-    for name in SUITES:
-        cases = json.loads((HERE / ("cases_%s.json" % name)).read_text())
-        answers = json.loads((HERE / ("reference_%s.json" % name)).read_text())
+    for name, (cases_file, answers_file, _) in SUITES.items():
+        cases = json.loads(cases_file.read_text())
+        answers = json.loads(answers_file.read_text())
         for case in cases:
             marks = [pytest.mark.skip("intended difference")] if intended_difference(case) else []
             params.append(pytest.param(name, case, answers[case["name"]],
@@ -59,7 +83,7 @@ def _request_kwargs(case: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("model, case, reference", _cases())
 async def test_answer_matches_reference(serve, model, case, reference):
-    source = SUITES[model]
+    source = SOURCES[model]
     client = await serve(Registry.of(ModelWrapper(model, resolve(source), source)))
     # the path may hold repeated slashes: send it as it is written
     url = client.make_url("/").with_path(case["path"], encoded=True)
@@ -72,9 +96,9 @@ async def test_answer_matches_reference(serve, model, case, reference):
 def test_spec_parameters_match_reference(model):
     from deepaas.api.spec import swagger
 
-    source = SUITES[model]
+    source = SOURCES[model]
     ours = swagger(Settings(), Registry.of(ModelWrapper(model, resolve(source), source)))
-    ref = json.loads((HERE / ("reference_swagger_%s.json" % model)).read_text())
+    ref = json.loads(SUITES[model][2].read_text())
     for path, operations in ref["paths"].items():
         for method, op in operations.items():
             mine = ours["paths"][path][method]

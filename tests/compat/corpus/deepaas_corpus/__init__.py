@@ -1,0 +1,1 @@
+"""Fixture modules mirroring the interfaces of public DEEPaaS modules; see README.md here."""
