@@ -34,6 +34,9 @@ __all__ = [
     "RemoteTooLarge",
     "RemoteUnavailable",
     "RemoteTimeout",
+    "CannotListen",
+    "message_of",
+    "summary_of",
     "to_wire",
     "from_wire",
 ]
@@ -208,6 +211,23 @@ class RemoteTimeout(RemoteDataError):
     """Fetching took longer than ``--remote-timeout``."""
 
     status = 504
+
+
+class CannotListen(DeepaasError):
+    """The server cannot listen on its address: in use, not this host's, or not allowed."""
+
+
+def message_of(exc: BaseException) -> str:
+    """``str(exc)`` as DEEPaaS 2.x reported it, or the exception's class name when that is
+    empty (a bare ``assert False``), so that a failure never reads as an empty message."""
+    text = str(exc)
+    return text if text.strip() else type(exc).__name__
+
+
+def summary_of(exc: BaseException) -> str:
+    """``"ValueError: bad input"``, or only ``"AssertionError"`` when the message is empty."""
+    text = str(exc)
+    return "%s: %s" % (type(exc).__name__, text) if text.strip() else type(exc).__name__
 
 
 def to_wire(error: DeepaasError) -> dict[str, Any]:
