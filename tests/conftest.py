@@ -30,6 +30,7 @@ SOURCES = {
     "slowwarm": "tests.models.slowwarm",
     "remote": "tests.models.remote",
     "heavy": "tests.models.heavy",
+    "locations": "tests.models.locations",
     "demo": "deepaas_demo.api",
 }
 

@@ -150,6 +150,27 @@ async def _read_body(request: web.Request, wanted: frozenset[str], settings: Set
     return None, None
 
 
+def _lowered(headers: MultiMapping[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for key, value in headers.items():
+        found.setdefault(key.lower(), []).append(value)
+    return found
+
+
+async def _sources(request: web.Request, spec: margs.ArgSpec, settings: Settings,
+                   files: list[str]) -> margs.Sources:
+    """The places the module's arguments may be read from; the body only when one may be."""
+    places = spec.locations
+    body: dict[str, list[Any]] | None = None
+    json_body = None
+    if places & {"form", "files", "json"}:
+        body, json_body = await _read_body(request, spec.body_names, settings, files)
+    return margs.Sources(
+        query=_multi(request.query), form=body or {}, json=json_body,
+        headers=_lowered(request.headers) if "headers" in places else {},
+        cookies={k: [v] for k, v in request.cookies.items()} if "cookies" in places else {})
+
+
 async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Settings,
                       remote: RemoteData | None = None) -> Inputs:
     """Collect and validate the arguments; the caller owns (and must clean) the files."""
@@ -159,12 +180,7 @@ async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Setti
         raise PayloadTooLarge("Request body of %d bytes is larger than the %d bytes this server "
                               "accepts (--client-max-size)" % (request.content_length, limit))
     try:
-        sources = [_multi(request.query)]
-        wanted = frozenset(margs.wire_name(n, f) for n, f in spec.readable().items())
-        body, json_body = await _read_body(request, wanted, settings, files)
-        if body is not None:
-            sources.append(body)
-        data = margs.collect(spec, sources, json_body)
+        data = margs.collect(spec, await _sources(request, spec, settings, files))
         wire = spec.accept_wire
         if wire and wire not in data and spec.accept_choices:
             chosen = _from_accept_header(request.headers.get("Accept", ""), spec.accept_choices)

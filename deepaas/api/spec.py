@@ -25,9 +25,10 @@ from marshmallow import fields
 import deepaas
 from deepaas.api.keys import REGISTRY, SETTINGS, SPECS
 from deepaas.api.security import is_protected
+from deepaas.api.spec_args import BINARY, ArgumentDocs
 from deepaas.api.spec_definitions import DEFINITIONS, VALIDATION_ERRORS
 from deepaas.config import Settings, api_keys
-from deepaas.model.args import ArgSpec, is_file_field, wire_name
+from deepaas.model.args import ArgSpec
 from deepaas.model.loading import Registry
 from deepaas.model.outputs import JSON_TYPES
 from deepaas.model.wrapper import ModelWrapper
@@ -60,60 +61,6 @@ _LIST_FILTERS = (
 )
 _LOG_FOLLOW = (("follow", "boolean", "Keep the answer open and stream new lines until the "
                                      "training ends"),)
-_BINARY = {"type": "string", "format": "binary"}
-# Marks a file argument that this server also takes as a URL (--remote-data): the dashboard
-# offers a URL field for it.
-_URL_OK = "x-deepaas-url"
-_URL_HINT = ("Or the file's URL (https://, webdav://, webdavs://, a Nextcloud share link), "
-             "fetched by the server.")
-
-
-def _jsonable(value: Any) -> bool:
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, OverflowError, RecursionError):
-        return False
-    return True
-
-
-def _scrub(obj: dict[str, Any]) -> dict[str, Any]:
-    """Drop values JSON cannot hold (a ``set`` default, a NaN) rather than break the document."""
-    for key in ("default", "enum", "example"):
-        if key in obj and not _jsonable(obj[key]):
-            del obj[key]
-    for value in obj.values():
-        if isinstance(value, dict):
-            _scrub(value)
-    return obj
-
-
-def _exclusive_bounds(target: dict[str, Any], field: fields.Field) -> None:
-    """apispec writes a Range's bounds but not whether they are excluded: a client must not
-    offer ``learning_rate=0`` for ``Range(min=0, min_inclusive=False)``."""
-    for validator in getattr(field, "validators", []):
-        if not isinstance(validator, marshmallow.validate.Range):
-            continue
-        if validator.min is not None and not validator.min_inclusive and "minimum" in target:
-            target["exclusiveMinimum"] = True
-        if validator.max is not None and not validator.max_inclusive and "maximum" in target:
-            target["exclusiveMaximum"] = True
-
-
-def _multipart(files: list[dict[str, Any]]) -> dict[str, Any]:
-    """The OpenAPI 3 request body that carries file arguments."""
-    properties = {}
-    for param in files:
-        prop = dict(_BINARY)
-        for key in ("description", _URL_OK):
-            if key in param:
-                prop[key] = param[key]
-        properties[param["name"]] = prop
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    required = [p["name"] for p in files if p.get("required")]
-    if required:
-        schema["required"] = required
-    body = {"content": {"multipart/form-data": {"schema": schema}}}
-    return {**body, "required": True} if required else body
 
 
 def _component_id(taken: dict[str, Any], model_name: str) -> str:
@@ -139,6 +86,8 @@ class _Builder:
         assert self.plugin.converter is not None
         self.plugin.converter.map_to_openapi_type(fields.Integer, "integer", "int32")
         self.plugin.converter.map_to_openapi_type(fields.Float, "number", "float")
+        self.arguments = ArgumentDocs(self.plugin.converter, self.v2,
+                                      bool(settings.remote_data))
 
     def build(self) -> dict[str, Any]:
         for name, schema in DEFINITIONS:
@@ -301,7 +250,7 @@ class _Builder:
         if self.v2:
             answer["schema"] = schema
         else:
-            answer["content"] = {m: {"schema": schema if m in JSON_TYPES else dict(_BINARY)}
+            answer["content"] = {m: {"schema": schema if m in JSON_TYPES else dict(BINARY)}
                                  for m in media}
         return answer
 
@@ -327,45 +276,8 @@ class _Builder:
     # -- module arguments --------------------------------------------------------------------
 
     def _with_args(self, op: dict[str, Any], args: ArgSpec) -> dict[str, Any]:
-        """Add a method's arguments: query parameters, file arguments as form data."""
-        params = [self._parameter(name, field) for name, field in args.readable().items()]
-        files = [p for p in params if p["in"] == "formData"]
-        if self.v2:
-            op["parameters"] = params
-            if files:
-                op["consumes"] = ["multipart/form-data"]
-        else:
-            op["parameters"] = [p for p in params if p["in"] != "formData"]
-            if files:
-                op["requestBody"] = _multipart(files)
-        return op
-
-    def _parameter(self, name: str, field: fields.Field) -> dict[str, Any]:
-        """One argument as apispec describes it; a plain string if apispec cannot."""
-        converter = self.plugin.converter
-        assert converter is not None  # set when the plugin joined the spec
-        try:
-            one = marshmallow.Schema.from_dict({name: field}, name="Argument")
-            [param] = converter.schema2parameters(one, location="query")
-            if not _jsonable(_scrub(param)):
-                raise ValueError("not JSON: %r" % (param,))
-        except Exception as exc:  # a module's odd field must not keep the server from starting
-            LOG.warning("cannot describe argument %r in the API spec (%s: %s); shown as a string",
-                        name, type(exc).__name__, exc)
-            param = {"in": "query", "name": wire_name(name, field), "required": field.required}
-            param.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
-        _exclusive_bounds(param if self.v2 else param.get("schema", {}), field)
-        if is_file_field(field):
-            param["in"] = "formData"
-            if self.settings.remote_data:
-                param[_URL_OK] = True
-                param["description"] = " ".join(filter(None, (param.get("description"),
-                                                              _URL_HINT)))
-        elif self.v2:  # Swagger 2.0 needs a type; a plain Field (or a List of them) has none
-            param.setdefault("type", "string")
-            if param["type"] == "array" and not param.get("items"):
-                param["items"] = {"type": "string"}
-        return param
+        """Add a method's arguments, each where it is read (see :mod:`spec_args`)."""
+        return self.arguments.apply(op, args)
 
 
 def swagger(settings: Settings, registry: Registry) -> dict[str, Any]:

@@ -5,6 +5,11 @@ often with marshmallow 3 spellings (``missing=``, ``description=``, ``type="file
 ``location="form"``) that land in ``field.metadata``. An :class:`ArgSpec` is built once per
 model and method at start-up; :func:`parse` merges the request's sources and validates them.
 
+Where a value is read from follows webargs 5.5.3, which 2.x modules were written against: a
+field whose metadata names a ``location`` is read from there only (so a query value never
+shadows the upload of a ``location="form"`` file); any other field takes the first of the
+query string, the form (fields and uploads) and the JSON body that holds it.
+
 We validate with marshmallow directly rather than through a webargs parser, so the behaviour is
 the same whichever webargs a module pins (5.5.3 or 8.x): webargs only supplies the ``fields``
 and ``validate`` names that modules import.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -24,8 +30,16 @@ from marshmallow import validate as ma_validate
 
 from deepaas.exceptions import InvalidInput
 
-__all__ = ["ArgSpec", "build_argspec", "collect", "field_default", "is_file_field", "parse",
-           "quiet_legacy", "validate", "wire_name"]
+__all__ = ["ArgSpec", "Sources", "build_argspec", "collect", "field_default", "is_file_field",
+           "location_of", "parse", "quiet_legacy", "validate", "wire_name"]
+
+#: The locations a module may name (webargs 5 spellings) and where we read each.
+_LOCATIONS = {"query": "query", "querystring": "query", "form": "form", "json": "json",
+              "headers": "headers", "cookies": "cookies", "files": "files",
+              # aiohttp's match_info: our routes carry no module arguments, so never present
+              "match_info": "path", "path": "path"}
+#: Where a field that names no location is looked for, first found wins.
+_DEFAULT_ORDER = ("query", "form", "json")
 
 def quiet_legacy(func: Callable[[], Any]) -> Any:
     """Call ``func`` with marshmallow's deprecation warnings about legacy keywords silenced.
@@ -46,6 +60,20 @@ def wire_name(name: str, field: ma_fields.Field) -> str:
 def is_file_field(field: ma_fields.Field) -> bool:
     """A field declared as a file: ``type="file"`` (legacy keyword or ``metadata=``)."""
     return field.metadata.get("type") == "file"
+
+
+def location_of(field: ma_fields.Field) -> str | None:
+    """The one place this field is read from (``query``, ``form``, ``json``, ``headers``,
+    ``cookies``, ``files``, ``path``), or None when it takes the default order."""
+    raw = field.metadata.get("location")
+    return _LOCATIONS[raw] if raw else None
+
+
+def _check_location(name: str, field: ma_fields.Field) -> None:
+    raw = field.metadata.get("location")
+    if raw and raw not in _LOCATIONS:
+        raise TypeError("argument %r: location %r is not one of %s" % (
+            name, raw, ", ".join(sorted(_LOCATIONS))))
 
 
 def field_default(field: ma_fields.Field) -> Any:
@@ -74,6 +102,21 @@ class ArgSpec:
     def readable(self) -> dict[str, ma_fields.Field]:
         """Fields a client may send (``dump_only`` ones are never read)."""
         return {n: f for n, f in self.fields.items() if not f.dump_only}
+
+    @functools.cached_property
+    def locations(self) -> frozenset[str]:
+        """Every place some argument may be read from."""
+        found: set[str] = set()
+        for field in self.readable().values():
+            location = location_of(field)
+            found.update((location,) if location else _DEFAULT_ORDER)
+        return frozenset(found)
+
+    @functools.cached_property
+    def body_names(self) -> frozenset[str]:
+        """Wire names that may come as form fields or uploads (other parts are skipped)."""
+        return frozenset(wire_name(n, f) for n, f in self.readable().items()
+                         if location_of(f) in (None, "form", "files"))
 
 
 def _one_of(field: ma_fields.Field) -> ma_validate.OneOf | None:
@@ -109,6 +152,7 @@ def build_argspec(raw: Mapping[str, ma_fields.Field] | None) -> ArgSpec:
             field = field()
         if not isinstance(field, ma_fields.Field):
             raise TypeError("argument %r is not a marshmallow field: %r" % (name, field))
+        _check_location(str(name), field)
         declared[str(name)] = copy.deepcopy(field)
     choices, default = (None, None)
     if "accept" in declared:
@@ -118,31 +162,55 @@ def build_argspec(raw: Mapping[str, ma_fields.Field] | None) -> ArgSpec:
     return ArgSpec(fields=declared, schema=schema, accept_choices=choices, accept_default=default)
 
 
-def _pick(field: ma_fields.Field, values: Sequence[Any]) -> Any:
+@dataclasses.dataclass(frozen=True)
+class Sources:
+    """What one request holds, by location; each maps a wire name to all its values.
+
+    ``form`` holds form fields and uploads alike; ``json`` is the JSON body's object (or None);
+    ``headers`` is keyed by lower-cased name (header names ignore case).
+    """
+
+    query: Mapping[str, Sequence[Any]] = dataclasses.field(default_factory=dict)
+    form: Mapping[str, Sequence[Any]] = dataclasses.field(default_factory=dict)
+    json: Mapping[str, Any] | None = None
+    headers: Mapping[str, Sequence[Any]] = dataclasses.field(default_factory=dict)
+    cookies: Mapping[str, Sequence[Any]] = dataclasses.field(default_factory=dict)
+
+    def values(self, location: str, wire: str) -> Sequence[Any] | None:
+        """All values under ``wire`` at ``location``, or None when it holds none."""
+        if location == "json":
+            if self.json is None or wire not in self.json:
+                return None
+            return [self.json[wire]]
+        if location == "headers":
+            found = self.headers.get(wire.lower())
+        elif location == "files":
+            found = [v for v in self.form.get(wire, ()) if not isinstance(v, str)]
+        else:
+            found = getattr(self, location, {}).get(wire)
+        return found or None
+
+
+def _pick(field: ma_fields.Field, values: Sequence[Any], location: str) -> Any:
+    if location == "json":  # a JSON value is taken whole: a list arrives as one
+        return values[0]
     return list(values) if isinstance(field, ma_fields.List) else values[0]
 
 
-def collect(
-    spec: ArgSpec,
-    multi_sources: Sequence[Mapping[str, Sequence[Any]]],
-    json_body: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Merge the sources by wire name; the first source that has a value wins.
+def collect(spec: ArgSpec, sources: Sources) -> dict[str, Any]:
+    """Merge the sources by wire name, each field looked for where it may be read.
 
-    ``multi_sources`` map a key to all its values (query string, then form); lists take every
-    value (``ids=1&ids=2``), scalars the first. The JSON body comes last.
+    Lists take every value of a multi-valued source (``ids=1&ids=2``), scalars the first.
     """
     data: dict[str, Any] = {}
     for name, field in spec.readable().items():
         wire = wire_name(name, field)
-        for source in multi_sources:
-            values = source.get(wire)
+        location = location_of(field)
+        for place in (location,) if location else _DEFAULT_ORDER:
+            values = sources.values(place, wire)
             if values:
-                data[wire] = _pick(field, values)
+                data[wire] = _pick(field, values, place)
                 break
-        else:
-            if json_body is not None and wire in json_body:
-                data[wire] = json_body[wire]
     return data
 
 
@@ -159,10 +227,6 @@ def validate(spec: ArgSpec, data: Mapping[str, Any]) -> dict[str, Any]:
     return dict(loaded)
 
 
-def parse(
-    spec: ArgSpec,
-    multi_sources: Sequence[Mapping[str, Sequence[Any]]],
-    json_body: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+def parse(spec: ArgSpec, sources: Sources) -> dict[str, Any]:
     """Collect and validate in one step."""
-    return validate(spec, collect(spec, multi_sources, json_body))
+    return validate(spec, collect(spec, sources))

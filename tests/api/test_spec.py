@@ -107,17 +107,21 @@ def test_predict_parameters_follow_the_arguments_in_order():
     assert params["secret"]["format"] == "password" and params["secret"]["type"] == "string"
     assert params["wire-name"]["default"] == "w"
     assert params["pct"]["type"] == "integer" and params["pct"]["default"] == 3
-    assert params["flag"] == {"in": "query", "name": "flag", "type": "boolean",
-                              "required": False, "default": False}
+    # a location="form" field is form data, as DEEPaaS 2.x placed it; the extension tells the
+    # dashboard that it is read from the form only
+    assert params["flag"] == {"in": "formData", "name": "flag", "type": "boolean",
+                              "required": False, "default": False,
+                              "x-deepaas-location": "form"}
 
 
 def test_file_arguments_are_form_data():
     operation = swagger()["paths"]["/v2/models/fake/predict/"]["post"]
     params = params_by_name(operation)
     assert params["image"] == {"in": "formData", "name": "image", "type": "file",
-                               "required": True, "description": "an image"}
+                               "required": True, "description": "an image",
+                               "x-deepaas-location": "form"}
     assert params["old_file"] == {"in": "formData", "name": "old_file", "type": "file",
-                                  "required": False}
+                                  "required": False, "x-deepaas-location": "form"}
     assert operation["consumes"] == ["multipart/form-data"]
     train = swagger()["paths"]["/v2/models/fake/train/"]["post"]
     assert params_by_name(train)["dataset"]["in"] == "formData"
@@ -201,7 +205,7 @@ def test_openapi_document_moves_files_into_a_multipart_body():
     assert {"Failure", "Training", "TrainingList", "Prediction",
             "ModelPredictionResponse"} <= set(doc["components"]["schemas"])
     operation = doc["paths"]["/v2/models/fake/predict/"]["post"]
-    names = [n for n in PREDICTION_ORDER if n not in ("image", "old_file")]
+    names = [n for n in PREDICTION_ORDER if n not in ("image", "old_file", "flag")]
     assert [p["name"] for p in operation["parameters"]] == names
     params = params_by_name(operation)
     assert params["count"] == {"in": "query", "name": "count", "description": "how many",
@@ -212,8 +216,11 @@ def test_openapi_document_moves_files_into_a_multipart_body():
     assert params["ids"]["explode"] is True and params["ids"]["style"] == "form"
     assert operation["requestBody"] == {"required": True, "content": {"multipart/form-data": {
         "schema": {"type": "object", "required": ["image"], "properties": {
-            "image": {"type": "string", "format": "binary", "description": "an image"},
-            "old_file": {"type": "string", "format": "binary"}}}}}}
+            "image": {"type": "string", "format": "binary", "description": "an image",
+                      "x-deepaas-location": "form"},
+            "old_file": {"type": "string", "format": "binary", "x-deepaas-location": "form"},
+            # a location="form" field is form data, files or not
+            "flag": {"type": "boolean", "default": False, "x-deepaas-location": "form"}}}}}}
     content = operation["responses"]["200"]["content"]
     assert content["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ModelPredictionResponse"}

@@ -19,7 +19,7 @@ def test_legacy_keywords_land_in_metadata_and_work():
     assert spec.fields["a"].metadata["description"] == "the a"
     assert margs.is_file_field(spec.fields["f"])
     assert spec.fields["e"].metadata["enum"] == ["x", "y"]
-    assert margs.parse(spec, [{}]) == {"a": 3, "e": "x"}
+    assert margs.parse(spec, margs.Sources()) == {"a": 3, "e": "x"}
     assert [n for n, f in spec.readable().items() if margs.is_file_field(f)] == ["f"]
 
 
@@ -31,25 +31,27 @@ def test_bound_fields_data_key_load_only_dump_only():
 
     spec = margs.build_argspec(S().fields)
     assert set(spec.readable()) == {"name", "key"}
-    assert margs.parse(spec, [{"the-name": ["n"], "out": ["ignored"]}]) == {"name": "n", "key": "k"}
+    got = margs.parse(spec, margs.Sources(query={"the-name": ["n"], "out": ["ignored"]}))
+    assert got == {"name": "n", "key": "k"}
     with pytest.raises(InvalidInput) as err:
-        margs.parse(spec, [{"name": ["wrong key"]}])
+        margs.parse(spec, margs.Sources(query={"name": ["wrong key"]}))
     assert err.value.messages == {"the-name": ["Missing data for required field."]}
 
 
 def test_field_classes_are_accepted_and_bad_values_rejected():
     spec = margs.build_argspec({"x": fields.Int})
-    assert margs.parse(spec, [{"x": ["4"]}]) == {"x": 4}
+    assert margs.parse(spec, margs.Sources(query={"x": ["4"]})) == {"x": 4}
     with pytest.raises(TypeError):
         margs.build_argspec({"x": 3})
 
 
 def test_sources_merge_first_wins_lists_take_all():
     spec = margs.build_argspec({"s": fields.Str(), "l": fields.List(fields.Int())})
-    got = margs.parse(spec, [{"s": ["q1", "q2"]}, {"s": ["form"], "l": ["1", "2"]}],
-                      {"s": "json", "l": [9]})
+    got = margs.parse(spec, margs.Sources(query={"s": ["q1", "q2"]},
+                                          form={"s": ["form"], "l": ["1", "2"]},
+                                          json={"s": "json", "l": [9]}))
     assert got == {"s": "q1", "l": [1, 2]}
-    assert margs.parse(spec, [{}, {}], {"s": "json", "l": [9]}) == {"s": "json", "l": [9]}
+    assert margs.parse(spec, margs.Sources(json={"s": "json", "l": [9]})) == {"s": "json", "l": [9]}
 
 
 def test_accept_choices_gain_star_and_default_to_first():
@@ -57,8 +59,8 @@ def test_accept_choices_gain_star_and_default_to_first():
     spec = margs.build_argspec({"accept": original})
     assert spec.accept_choices == ("image/png", "application/json", "*/*")
     assert spec.accept_wire == "accept"
-    assert margs.parse(spec, [{}]) == {"accept": "image/png"}
-    assert margs.parse(spec, [{"accept": ["*/*"]}]) == {"accept": "*/*"}
+    assert margs.parse(spec, margs.Sources()) == {"accept": "image/png"}
+    assert margs.parse(spec, margs.Sources(query={"accept": ["*/*"]})) == {"accept": "*/*"}
     # the module's own field object is left as it was
     assert list(original.validate.choices) == ["image/png", "application/json"]
 

@@ -43,7 +43,7 @@ def model(warmed):
 def _kwargs(model, **query):
     """The validated keyword arguments for a query, as the server would pass them."""
     multi = {key: value if isinstance(value, list) else [value] for key, value in query.items()}
-    return margs.parse(model.predict_args, [multi])
+    return margs.parse(model.predict_args, margs.Sources(query=multi))
 
 
 def _chunks(data):
@@ -148,12 +148,12 @@ def test_invalid_predict_args_name_the_field(model, query, wire):
 
 def test_train_args_parse(model):
     spec = model.train_args
-    assert margs.parse(spec, [{}]) == {"epochs": 3, "learning_rate": 0.1, "optimizer": "sgd",
-                                       "epoch_seconds": 0.1}
-    parsed = margs.parse(spec, [{"epochs": ["2"]}], {"optimizer": "adam"})
+    assert margs.parse(spec, margs.Sources()) == {
+        "epochs": 3, "learning_rate": 0.1, "optimizer": "sgd", "epoch_seconds": 0.1}
+    parsed = margs.parse(spec, margs.Sources(query={"epochs": ["2"]}, json={"optimizer": "adam"}))
     assert parsed["epochs"] == 2 and parsed["optimizer"] == "adam"
     with pytest.raises(InvalidInput) as info:
-        margs.parse(spec, [{"learning_rate": ["0"]}])
+        margs.parse(spec, margs.Sources(query={"learning_rate": ["0"]}))
     assert list(info.value.messages) == ["learning_rate"]
 
 
@@ -200,7 +200,8 @@ def test_uploaded_file_is_described(model, tmp_path):
 # --- train --------------------------------------------------------------------------------------
 
 def test_train_prints_progress_and_returns_metrics(model, capsys):
-    kwargs = margs.parse(model.train_args, [{"epochs": ["4"], "epoch_seconds": ["0"]}])
+    query = {"epochs": ["4"], "epoch_seconds": ["0"]}
+    kwargs = margs.parse(model.train_args, margs.Sources(query=query))
     started = time.monotonic()
     result = api.train(**kwargs)
     assert time.monotonic() - started < 0.5
@@ -213,7 +214,7 @@ def test_train_prints_progress_and_returns_metrics(model, capsys):
 
 
 def test_default_training_is_quick(model):
-    defaults = margs.parse(model.train_args, [{}])
+    defaults = margs.parse(model.train_args, margs.Sources())
     assert defaults["epochs"] * defaults["epoch_seconds"] < 1.0
 
 

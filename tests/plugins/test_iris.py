@@ -50,14 +50,18 @@ def model(data_dir):
     return ModelWrapper("iris", api, SOURCE)
 
 
+def _query(query):
+    return margs.Sources(query={k: [str(v)] for k, v in query.items()})
+
+
 def _train(model, **query):
     """Train as the server would: the query parsed by the module's own train args."""
-    kwargs = margs.parse(model.train_args, [{k: [str(v)] for k, v in query.items()}])
+    kwargs = margs.parse(model.train_args, _query(query))
     return api.train(**kwargs)
 
 
 def _predict(model, **query):
-    kwargs = margs.parse(model.predict_args, [{k: [str(v)] for k, v in query.items()}])
+    kwargs = margs.parse(model.predict_args, _query(query))
     return api.predict(**kwargs)
 
 
@@ -81,13 +85,13 @@ def test_metadata_says_whether_a_model_is_trained(model):
 
 
 def test_train_args_have_defaults_ranges_and_choices(model):
-    assert margs.parse(model.train_args, [{}]) == {
+    assert margs.parse(model.train_args, margs.Sources()) == {
         "epochs": 30, "learning_rate": 0.1, "alpha": 0.0001, "penalty": "l2",
         "test_size": 0.2, "seed": 42}
     for query in ({"epochs": ["0"]}, {"penalty": ["l3"]}, {"test_size": ["0.9"]},
                   {"learning_rate": ["0"]}):
         with pytest.raises(InvalidInput) as info:
-            margs.parse(model.train_args, [query])
+            margs.parse(model.train_args, margs.Sources(query=query))
         assert list(info.value.messages) == list(query)
 
 
@@ -96,7 +100,7 @@ def test_predict_args_are_four_measurements(model):
     assert set(fields) == set(SETOSA)
     assert all("centimetres" in field.metadata["description"] for field in fields.values())
     with pytest.raises(InvalidInput):
-        margs.parse(model.predict_args, [{"petal_width": ["-1"]}])
+        margs.parse(model.predict_args, margs.Sources(query={"petal_width": ["-1"]}))
 
 
 # --- predict before and after training ----------------------------------------------------------

@@ -3,7 +3,7 @@
 // <meta name="deepaas-base">; an API key, if given, is kept in sessionStorage.
 
 import { BASE, KEY_STORE, api, apiKey, enc, failure, fill, getJSON, h, showBanner } from "./util.js";
-import { clearErrors, formValues, formWithSubmit, showErrors } from "./forms.js";
+import { clearErrors, formValues, formWithSubmit, placeValues, showErrors } from "./forms.js";
 import { drawChart } from "./chart.js";
 
 const view = document.getElementById("view");
@@ -42,22 +42,26 @@ function deref(schema, spec) {
   return s;
 }
 
-/** The fields of an operation: query parameters, then multipart properties (files too). */
+/** The fields of an operation: query and header parameters, then the properties of the
+ * multipart body (files too) and of the JSON body; each knows where the server reads it. */
 function resolveOperation(op, spec) {
   const fields = [];
   for (const p of op.parameters || []) {
     const par = deref(p, spec);
-    if (par.in !== "query") continue;
+    if (par.in !== "query" && par.in !== "header") continue;  // a page cannot set cookies
     fields.push({ name: par.name, required: !!par.required, description: par.description || "",
-                  schema: deref(par.schema, spec) });
+                  schema: deref(par.schema, spec), location: par["x-deepaas-location"] || null });
   }
   const content = deref(op.requestBody, spec).content || {};
-  const body = deref((content["multipart/form-data"] || {}).schema, spec);
-  const required = new Set(body.required || []);
-  for (const [name, prop] of Object.entries(body.properties || {})) {
-    if (fields.some((f) => f.name === name)) continue;
-    const schema = deref(prop, spec);
-    fields.push({ name, required: required.has(name), description: schema.description || "", schema });
+  for (const [media, where] of [["multipart/form-data", null], ["application/json", "json"]]) {
+    const body = deref((content[media] || {}).schema, spec);
+    const required = new Set(body.required || []);
+    for (const [name, prop] of Object.entries(body.properties || {})) {
+      if (fields.some((f) => f.name === name)) continue;
+      const schema = deref(prop, spec);
+      fields.push({ name, required: required.has(name), description: schema.description || "",
+                    schema, location: schema["x-deepaas-location"] || where });
+    }
   }
   return { fields };
 }
@@ -127,7 +131,7 @@ function tryIt(section, model) {
     submit.disabled = true;
     const started = performance.now();
     try {
-      const resp = await api(`/v2/models/${enc(name)}/predict/`, { method: "POST", body: formValues(form, fields) });
+      const resp = await api(...placeValues(`/v2/models/${enc(name)}/predict/`, formValues(form, fields), fields));
       if (!resp.ok) throw await failure(resp);
       const took = ((performance.now() - started) / 1000).toFixed(2);
       const type = (resp.headers.get("Content-Type") || "application/octet-stream").split(";")[0].trim();
@@ -235,8 +239,8 @@ async function cancelJob(name, uuid) {
   if (!resp.ok) throw await failure(resp);
 }
 
-async function startTraining(name, data) {
-  const resp = await api(`/v2/models/${enc(name)}/train/`, { method: "POST", body: data });
+async function startTraining(name, data, fields = []) {
+  const resp = await api(...placeValues(`/v2/models/${enc(name)}/train/`, data, fields));
   if (!resp.ok) throw await failure(resp);
   return resp.json();
 }
@@ -317,7 +321,7 @@ function trainIt(section, model) {
     clearErrors(form);
     submit.disabled = true;
     try {
-      await startTraining(name, formValues(form, fields));
+      await startTraining(name, formValues(form, fields), fields);
       await refresh();
     } catch (err) {
       showErrors(form, "train", err);

@@ -84,6 +84,32 @@ function showPreview(input, preview) {
   }
 }
 
+/** The request options for a path: each value goes where its argument is read. Arguments
+ * whose module named a location (the spec's x-deepaas-location) leave the form: "query" ones
+ * go to the query string, "headers" ones to headers, and "json" ones to a JSON body when
+ * nothing needs the form (a request has one body). */
+export function placeValues(path, data, fields) {
+  const query = new URLSearchParams();
+  const headers = {};
+  const json = {};
+  const noForm = fields.every((f) => ["query", "headers", "json"].includes(f.location));
+  for (const f of fields) {
+    const values = data.getAll(f.name);
+    if (!values.length || !["query", "headers", "json"].includes(f.location)) continue;
+    data.delete(f.name);
+    if (f.location === "query") values.forEach((v) => query.append(f.name, v));
+    else if (f.location === "headers") headers[f.name] = values.join(", ");
+    else if (noForm) json[f.name] = (f.schema || {}).type === "array" ? values : values[0];
+  }
+  const qs = query.toString();
+  const options = { method: "POST", headers, body: data };
+  if (noForm && Object.keys(json).length) {
+    options.body = JSON.stringify(json);
+    headers["Content-Type"] = "application/json";
+  }
+  return [qs ? `${path}?${qs}` : path, options];
+}
+
 /** FormData with every filled field: empty ones are left out so the server's defaults apply. */
 export function formValues(form, fields) {
   const data = new FormData();
