@@ -24,6 +24,7 @@ __all__ = [
     "ModelError",
     "ModuleHTTPError",
     "ResponseValidationError",
+    "NoJsonForm",
     "EndpointDisabled",
     "Overloaded",
     "PredictTimeout",
@@ -145,6 +146,13 @@ class ModuleHTTPError(DeepaasError):
 
 class ResponseValidationError(DeepaasError):
     """The module's return value does not match its declared response schema."""
+
+    status = 500
+
+
+class NoJsonForm(DeepaasError):
+    """A module returned a value that JSON cannot hold (``object()``, a socket): the message
+    names its type and where it sits in the answer, never its text."""
 
     status = 500
 

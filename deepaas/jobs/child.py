@@ -8,7 +8,6 @@ of its own process group, so that cancelling kills everything it started.
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import sys
@@ -20,12 +19,33 @@ from deepaas.lifeline import die_with_server
 __all__ = ["main"]
 
 
-def _write(path: str, outcome: dict[str, Any]) -> None:
-    from deepaas.model.outputs import dumps
+def _stored(outcome: dict[str, Any]) -> tuple[str, bool]:
+    """The outcome as strict JSON, and whether it is "done". NaN or Infinity in what train
+    returned becomes null (said in the training's log); a value with no JSON form ends the
+    training as an error naming its type and field (``output.model``), never its text."""
+    from deepaas.exceptions import NoJsonForm, summary_of
+    from deepaas.model.outputs import dumps, encode
 
+    try:
+        text, nulled = encode(outcome, "train returned")
+    except NoJsonForm as exc:
+        message = exc.message
+    except Exception as exc:  # a tolist() that raises, nesting too deep for the encoder
+        traceback.print_exc()
+        message = "train returned a value that could not be stored: %s" % summary_of(exc)
+    else:
+        for path in nulled.values():
+            print("[deepaas] train returned NaN or Infinity at %s: stored as null (JSON has "
+                  "no such numbers)" % path, file=sys.stderr)
+        return text, outcome["status"] == "done"
+    print("[deepaas] %s" % message, file=sys.stderr)
+    return dumps({"status": "error", "message": message}), False
+
+
+def _write(path: str, text: str) -> None:
     tmp = path + ".part"
     with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(dumps(outcome))
+        handle.write(text)
     os.replace(tmp, path)
 
 
@@ -58,13 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:  # loading or warming failed: report it as the job's error
         traceback.print_exc()
         outcome = {"status": "error", "message": "%s: %s" % (type(exc).__name__, exc)}
-    try:
-        _write(result_path, outcome)
-    except Exception:
-        traceback.print_exc()
-        _write(result_path, {"status": "error", "message": "train returned a value that "
-                             "could not be stored: " + json.dumps(repr(outcome))[:500]})
-    return 0 if outcome["status"] == "done" else 1
+    text, done = _stored(outcome)
+    _write(result_path, text)
+    return 0 if done else 1
 
 
 if __name__ == "__main__":

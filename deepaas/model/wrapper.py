@@ -19,11 +19,12 @@ from deepaas.exceptions import (
     DeepaasError,
     ModelError,
     ModuleHTTPError,
+    NoJsonForm,
     NotProvided,
     ResponseValidationError,
 )
 from deepaas.model import args as margs
-from deepaas.model.outputs import JSON_TYPES, Answer, dumps, raw_bytes
+from deepaas.model.outputs import JSON_TYPES, Answer, NullWarnings, encode, raw_bytes
 
 __all__ = ["ModelWrapper", "UploadedFile", "ReturnedFile"]
 
@@ -80,6 +81,8 @@ class ModelWrapper:
         self.predict_args = margs.build_argspec(self._optional_args("get_predict_args"))
         self.train_args = margs.build_argspec(self._optional_args("get_train_args"))
         self.response_schema = _response_schema(obj, name)
+        #: Fields of this model's answers already reported for NaN or Infinity sent as null.
+        self.null_warnings = NullWarnings(name)
 
     def __repr__(self) -> str:
         return "<ModelWrapper %s from %s>" % (self.name, self.source or self.obj)
@@ -151,7 +154,12 @@ class ModelWrapper:
                 LOG.debug("model %r does not implement warm()", self.name)
 
     def answer(self, ret: Any, accept: str | None) -> Answer:
-        """Build the answer for a predict return value (envelope, schema or raw body)."""
+        """Build the answer for a predict return value (envelope, schema or raw body).
+
+        JSON follows ``deepaas.model.outputs``: NaN and Infinity become null and are listed in
+        ``Answer.nulled`` (the server warns once per field, :meth:`report_nulled`); a value with
+        no JSON form raises :class:`NoJsonForm` (500), naming its type and field.
+        """
         if accept and accept not in JSON_TYPES:
             return Answer(raw_bytes(ret), accept, is_json=False)
         if self.response_schema is not None:
@@ -166,7 +174,19 @@ class ModelWrapper:
             body = ret
         else:
             body = {"status": "OK", "predictions": ret}
-        return Answer(dumps(body).encode("utf-8"), "application/json", is_json=True)
+        try:
+            text, nulled = encode(body, "Model '%s' predict returned" % self.name)
+        except NoJsonForm as exc:
+            LOG.error("model %r: %s", self.name, exc.message)
+            raise
+        return Answer(text.encode("utf-8"), "application/json", is_json=True,
+                      nulled=tuple(nulled.items()))
+
+    def report_nulled(self, answer: Answer) -> None:
+        """Warn, once per field of this model, where an answer sent NaN or Infinity as null
+        (called in the server process, wherever the answer was built)."""
+        if answer.nulled:
+            self.null_warnings.report(answer.nulled)
 
     @property
     def batches(self) -> bool:

@@ -78,7 +78,9 @@ class Predictions:
 
     async def predict(self, model: ModelWrapper, kwargs: dict[str, Any], accept: str | None,
                       release: Callable[[], None] | None = None) -> Answer:
-        return await self._lines[model.name].predict(kwargs, accept, release)
+        answer = await self._lines[model.name].predict(kwargs, accept, release)
+        model.report_nulled(answer)
+        return answer
 
     async def metadata(self, model: ModelWrapper) -> dict[str, Any]:
         """``get_metadata()`` off the event loop (it may read files)."""

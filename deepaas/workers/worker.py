@@ -29,7 +29,8 @@ __all__ = ["main", "serve_one"]
 def _reply(result: Answer | DeepaasError) -> tuple[str, Any]:
     if isinstance(result, DeepaasError):
         return "error", to_wire(result)
-    return "ok", (result.body, result.content_type, result.is_json)
+    # nulled travels back so that the server, not each worker, warns once per field
+    return "ok", (result.body, result.content_type, result.is_json, result.nulled)
 
 
 def serve_one(model: ModelWrapper, loop: asyncio.AbstractEventLoop, kind: str,
