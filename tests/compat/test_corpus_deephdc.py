@@ -79,3 +79,49 @@ async def test_demo_app_answer_failing_its_schema_says_why(client_of):
     resp = await client.post("/v2/models/demo_app/predict/", params={"demo-dict": "[1, 2]"})
     message = await _error(resp)
     assert "schema" in message and "demo-dict" in message
+
+
+# --- answers JSON cannot hold, asked for as JSON (accept */*) ---------------------------------
+# The reference fails to serialise them after the module ran (a text 500); we say what was wrong.
+
+
+async def test_fasterrcnn_buffer_asked_as_json_says_so(client_of):
+    client = await client_of("fasterrcnn_pytorch_api")
+    resp = await client.post("/v2/models/fasterrcnn_pytorch_api/predict/",
+                             data=_upload("input", "hdc_cat.png", "image/png"),
+                             headers={"Accept": "*/*"})
+    message = await _error(resp)
+    assert "BytesIO" in message and "JSON" in message
+
+
+async def test_fasterrcnn_accept_header_chooses_the_media_type(client_of):
+    client = await client_of("fasterrcnn_pytorch_api")
+    resp = await client.post("/v2/models/fasterrcnn_pytorch_api/predict/",
+                             data=_upload("input", "hdc_cat.png", "image/png"),
+                             headers={"Accept": "image/png"})
+    assert resp.status == 200 and resp.content_type == "image/png"
+    assert (await resp.read()).startswith(b"\x89PNG")
+
+
+async def test_neural_transfer_open_file_asked_as_json_says_so(client_of):
+    client = await client_of("neural_transfer")
+    resp = await client.post("/v2/models/neural_transfer/predict/", params={"accept": "*/*"},
+                             data=_upload("image_content", "hdc_cat.png", "image/png"))
+    message = await _error(resp)
+    assert "neural_transfer" in message and "JSON" in message
+
+
+async def test_neural_transfer_without_an_image_is_a_json_500(client_of):
+    client = await client_of("neural_transfer")
+    resp = await client.post("/v2/models/neural_transfer/predict/")
+    message = await _error(resp)
+    assert "TypeError" in message
+
+
+async def test_obj_detect_pytorch_bad_threshold_is_a_json_500_with_the_module_message(client_of):
+    client = await client_of("obj_detect_pytorch")
+    resp = await client.post("/v2/models/obj_detect_pytorch/predict/",
+                             params={"threshold": "high", "accept": "application/json"},
+                             data=_upload("files", "hdc_dog.jpg", "image/jpeg"))
+    message = await _error(resp)
+    assert "Failed parsing the input values" in message
