@@ -17,10 +17,11 @@ from typing import Any
 
 from stevedore import extension, named
 
-from deepaas.exceptions import ModelLoadError, NoModelsFound
+from deepaas.exceptions import ModelLoadError, NoModelsFound, summary_of
 from deepaas.model.wrapper import ModelWrapper
 
-__all__ = ["NAMESPACE", "Registry", "LoadFailure", "discover", "load_models", "resolve"]
+__all__ = ["NAMESPACE", "Registry", "LoadFailure", "discover", "installed", "load_models",
+           "not_installed", "resolve"]
 
 LOG = logging.getLogger(__name__)
 NAMESPACE = "deepaas.v2.model"
@@ -86,7 +87,7 @@ def discover(names: Sequence[str] = ()) -> tuple[dict[str, tuple[str, Any]], lis
     failures: list[LoadFailure] = []
 
     def on_failure(_manager: Any, entrypoint: Any, exc: BaseException) -> None:
-        error = "%s: %s" % (type(exc).__name__, exc)
+        error = summary_of(exc)
         failures.append(LoadFailure(name=entrypoint.name, source=entrypoint.value, error=error,
                                     traceback="".join(traceback.format_exception(exc))))
 
@@ -102,12 +103,33 @@ def discover(names: Sequence[str] = ()) -> tuple[dict[str, tuple[str, Any]], lis
     return dict(sorted(found.items())), failures
 
 
+def not_installed(missing: Sequence[str]) -> str:
+    """Why a named model is not found, what is installed instead, and how to fix it."""
+    names = ", ".join(repr(name) for name in missing)
+    head = ("model %s is not installed" % names if len(missing) == 1
+            else "models %s are not installed" % names)
+    example = missing[0] if len(missing) == 1 else "my_model"
+    return "\n".join([
+        "%s: no entry point of that name in the %s entry-point group (models are chosen "
+        "with --model-name or DEEPAAS_V2_MODEL)." % (head, NAMESPACE),
+        "  Models installed: %s" % (", ".join(installed()) or "none"),
+        "  A module is found through the entry point its package declares, e.g. in its "
+        "pyproject.toml:",
+        '      [project.entry-points."%s"]' % NAMESPACE,
+        '      %s = "my_package.api"' % example,
+        "  (Re)install the package that declares it after changing that declaration: run "
+        "pip install -e . in the module's directory.",
+    ])
+
+
 def _build(name: str, source: str, plugin: Any) -> ModelWrapper:
     try:
         return ModelWrapper(name, instantiate(plugin), source)
+    except ModelLoadError:
+        raise  # it already says which model and what is wrong
     except Exception as exc:
-        raise ModelLoadError("model %r (%s) could not be set up: %s: %s"
-                             % (name, source, type(exc).__name__, exc)) from exc
+        raise ModelLoadError("model %r (%s) could not be set up: %s"
+                             % (name, source, summary_of(exc))) from exc
 
 
 def load_models(names: Sequence[str] = ()) -> Registry:
@@ -128,8 +150,7 @@ def load_models(names: Sequence[str] = ()) -> Registry:
     if wanted:
         missing = [n for n in wanted if n not in found]
         if missing:
-            raise ModelLoadError("model(s) %s not installed; installed: %s"
-                                 % (", ".join(missing), ", ".join(installed()) or "none"))
+            raise ModelLoadError(not_installed(missing))
     selected = {n: found[n] for n in (wanted or found)}
     models: dict[str, ModelWrapper] = {}
     for name, (source, plugin) in selected.items():

@@ -10,7 +10,7 @@ import collections
 import inspect
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import marshmallow
@@ -18,10 +18,12 @@ import marshmallow
 from deepaas.exceptions import (
     DeepaasError,
     ModelError,
+    ModelLoadError,
     ModuleHTTPError,
     NoJsonForm,
     NotProvided,
     ResponseValidationError,
+    summary_of,
 )
 from deepaas.model import args as margs
 from deepaas.model.outputs import JSON_TYPES, Answer, NullWarnings, encode, raw_bytes
@@ -67,6 +69,52 @@ def _response_schema(obj: Any, name: str) -> type[marshmallow.Schema] | None:
     raise TypeError("model %r: schema must be a marshmallow Schema or a dict of fields" % name)
 
 
+_EXPECTED_ARGS = ('a dict of marshmallow fields (name -> fields.X(...)), e.g. '
+                  '{"n": fields.Int(required=True)}')
+
+
+def _schema_fields(schema: marshmallow.Schema) -> Mapping[str, Any] | None:
+    """The fields of a Schema a module returned instead of a dict, when taking only them
+    loses nothing: a schema with load or validation hooks would have them silently skipped."""
+    tags = {tag[0] if isinstance(tag, tuple) else tag
+            for tag, found in getattr(schema, "_hooks", {}).items() if found}
+    return None if any("load" in t or "validates" in t for t in tags) else schema.fields
+
+
+def _arg_fields(model: str, method: str, raw: Any) -> Mapping[str, Any]:
+    """What ``get_*_args()`` returned, as a mapping of fields.
+
+    None means no arguments; a dict (``Schema().fields`` is one) is used as it is; a
+    marshmallow Schema class or instance gives its fields unless it has hooks. Anything else
+    is a :class:`ModelLoadError` that says what was expected.
+    """
+    if raw is None:
+        return {}
+    if isinstance(raw, Mapping):
+        return raw
+    schema = raw
+    if isinstance(raw, type) and issubclass(raw, marshmallow.Schema):
+        schema = margs.quiet_legacy(raw)
+    if isinstance(schema, marshmallow.Schema):
+        found = _schema_fields(schema)
+        if found is not None:
+            return found
+        what = ("a marshmallow Schema with load or validation hooks (they would not run on "
+                "arguments)")
+    else:
+        what = "a value of type %s" % type(raw).__name__
+    raise ModelLoadError("model %r: %s() returned %s; expected %s"
+                         % (model, method, what, _EXPECTED_ARGS))
+
+
+def _argspec(model: str, method: str, raw: Any) -> margs.ArgSpec:
+    try:
+        return margs.build_argspec(_arg_fields(model, method, raw))
+    except TypeError as exc:  # a value that is not a field, or a bad location
+        raise ModelLoadError("model %r: %s(): %s; expected %s"
+                             % (model, method, exc, _EXPECTED_ARGS)) from None
+
+
 class ModelWrapper:
     """A loaded module: its name, the object, and everything derived from it at start-up.
 
@@ -78,8 +126,9 @@ class ModelWrapper:
         self.name = name
         self.obj = obj
         self.source = source
-        self.predict_args = margs.build_argspec(self._optional_args("get_predict_args"))
-        self.train_args = margs.build_argspec(self._optional_args("get_train_args"))
+        self.predict_args = _argspec(name, "get_predict_args",
+                                     self._optional_args("get_predict_args"))
+        self.train_args = _argspec(name, "get_train_args", self._optional_args("get_train_args"))
         self.response_schema = _response_schema(obj, name)
         #: Fields of this model's answers already reported for NaN or Infinity sent as null.
         self.null_warnings = NullWarnings(name)
@@ -119,8 +168,7 @@ class ModelWrapper:
         if status is not None:
             return ModuleHTTPError(status, str(getattr(exc, "reason", "")) or str(exc))
         LOG.error("model %r raised in %s", self.name, method, exc_info=exc)
-        error = ModelError("Error in model '%s' %s: %s: %s"
-                           % (self.name, method, type(exc).__name__, exc))
+        error = ModelError("Error in model '%s' %s: %s" % (self.name, method, summary_of(exc)))
         error.traceback = "".join(traceback.format_exception(exc))
         return error
 
