@@ -14,6 +14,7 @@ import sys
 import traceback
 from typing import Any
 
+from deepaas.exceptions import message_of, summary_of
 from deepaas.lifeline import die_with_server
 
 __all__ = ["main"]
@@ -65,7 +66,7 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         return {"status": "error", "message": "Model '%s' does not implement train" % model.name}
     except Exception as exc:  # the module's failure is the job's outcome, not ours
         traceback.print_exc()
-        return {"status": "error", "message": str(exc)}
+        return {"status": "error", "message": message_of(exc)}
     return {"status": "done", "output": output}
 
 
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome = _run(pickle.load(sys.stdin.buffer))
     except BaseException as exc:  # loading or warming failed: report it as the job's error
         traceback.print_exc()
-        outcome = {"status": "error", "message": "%s: %s" % (type(exc).__name__, exc)}
+        outcome = {"status": "error", "message": summary_of(exc)}
     text, done = _stored(outcome)
     _write(result_path, text)
     return 0 if done else 1

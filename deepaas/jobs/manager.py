@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
-from deepaas.exceptions import JobNotFound, NotProvided
+from deepaas.exceptions import JobNotFound, NotProvided, message_of
 from deepaas.files import remove_files
 from deepaas.jobs import process
 from deepaas.jobs.executor import Execution, Executor, LocalExecutor
@@ -332,7 +332,8 @@ class JobManager:
                 output_dir=self.output_dir(job.uuid)))
         except Exception as exc:
             LOG.exception("training %s of %s could not start", job.uuid, job.model)
-            await self._end(active, process.Outcome(False, message="could not start: %s" % exc))
+            await self._end(active, process.Outcome(False, message="could not start: %s"
+                                                       % message_of(exc)))
             return
         job.pid, job.start_date = active.proc.pid, datetime.datetime.now()
         if active.cancelled or active.stopped:  # asked to stop while it was starting
