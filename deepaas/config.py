@@ -8,48 +8,29 @@ drift apart.
 from __future__ import annotations
 
 import argparse
-import configparser
 import dataclasses
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from deepaas import __version__
+from deepaas.config_files import read_config_file
+from deepaas.converters import (
+    SIZE_UNITS,
+    Choice,
+    auth_entries,
+    base_path,
+    between,
+    job_store,
+    names,
+    parse_bool,
+    parse_size,
+)
 from deepaas.exceptions import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = ["Settings", "Option", "OPTIONS", "api_keys", "load_settings", "build_parser",
            "parse_bool", "parse_size"]
-
-_TRUE = {"1", "true", "yes", "on", "y", "t"}
-_FALSE = {"0", "false", "no", "off", "n", "f"}
-
-
-def parse_bool(value: Any) -> bool:
-    """Read a boolean the way config files and shells spell it."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError("not a boolean: %r" % value)
-
-
-def _names(value: Any) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else list(value)
-    return tuple(n for item in items for n in str(item).replace(",", " ").split())
-
-
-def _base_path(value: Any) -> str:
-    text = str(value or "").strip().strip("/")
-    return "/" + text if text else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +97,7 @@ class Option:
     short: str = ""
     repeat: bool = False
     secret: bool = False  # holds passwords: never echoed in errors
+    metavar: str = ""  # the placeholder in --help, when _metavar() cannot tell a good one
 
     @property
     def flag(self) -> str:
@@ -130,86 +112,23 @@ class Option:
         return self.convert is parse_bool
 
 
-def _between(kind: Callable[[Any], Any], low: float, high: float | None = None
-             ) -> Callable[[Any], Any]:
-    """A converter to ``kind`` that refuses values outside ``[low, high]``."""
-
-    def convert(value: Any) -> Any:
-        number = kind(value)
-        if number < low or (high is not None and number > high):
-            raise ValueError("must be at least %s" % low if high is None
-                             else "must be between %s and %s" % (low, high))
-        return number
-
-    return convert
-
-
-def _choice(*allowed: str) -> Callable[[Any], str]:
-    """A converter to one of ``allowed``, in any case, answered as ``allowed`` spells it."""
-    spelled = {choice.lower(): choice for choice in allowed}
-
-    def convert(value: Any) -> str:
-        choice = spelled.get(str(value).lower())
-        if choice is None:
-            raise ValueError("one of " + ", ".join(allowed))
-        return choice
-    return convert
-
-
-_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
-          "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30,
-          "tib": 2**40}
-
-
-def parse_size(value: Any) -> int:
-    """Bytes from ``4096``, ``"512MiB"``, ``"4 GB"`` (decimal and binary units)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number, unit = float(value), ""
-    else:
-        text = str(value).strip().lower().replace(" ", "")
-        digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
-        number, unit = float(digits or "nan"), text[len(digits):]
-    if unit not in _UNITS or not number >= 0:
-        raise ValueError("a size such as 4096, 512MiB or 4GB")
-    return int(number * _UNITS[unit])
-
-
-def _auth_entries(value: Any) -> tuple[str, ...]:
-    """``HOST=USER:PASSWORD`` entries, split on whitespace only (a password may hold commas)."""
-    items = [value] if isinstance(value, str) else list(value)
-    entries = tuple(e for item in items for e in str(item).split())
-    for entry in entries:
-        host, _, credentials = entry.partition("=")
-        if not host or ":" not in credentials:
-            # never echo the entry: it holds a password
-            raise ValueError("each entry must read HOST=USER:PASSWORD")
-    return entries
-
-
-def _job_store(value: Any) -> str:
-    text = str(value).strip()
-    if text and not text.startswith(("postgresql://", "postgres://")):
-        raise ValueError("empty (SQLite in the data dir) or a postgresql:// URL")
-    return text
-
-
 OPTIONS: tuple[Option, ...] = (
     Option("listen_ip", str, "Address to listen on."),
-    Option("listen_port", _between(int, 0, 65535), "TCP port to listen on."),
-    Option("base_path", _base_path, "Prefix for every route and link (e.g. /deepaas)."),
-    Option("model_name", _names, "Serve only this model (repeatable; default: every installed "
+    Option("listen_port", between(int, 0, 65535), "TCP port to listen on."),
+    Option("base_path", base_path, "Prefix for every route and link (e.g. /deepaas)."),
+    Option("model_name", names, "Serve only this model (repeatable; default: every installed "
            "model). DEEPAAS_V2_MODEL is read too.", repeat=True),
-    Option("workers", _between(int, 1), "Predictions of one model running at once: threads "
+    Option("workers", between(int, 1), "Predictions of one model running at once: threads "
            "of the server, or worker processes with --isolate.", short="-p"),
     Option("isolate", parse_bool, "Run predictions in worker processes (each warmed); a "
            "crashing module costs one request and its worker is replaced."),
-    Option("max_queue", _between(int, 1), "Predictions of one model that may wait; more are "
+    Option("max_queue", between(int, 1), "Predictions of one model that may wait; more are "
            "answered 503 with Retry-After."),
-    Option("predict_timeout", _between(float, 0), "Seconds a prediction may take before it "
+    Option("predict_timeout", between(float, 0), "Seconds a prediction may take before it "
            "is answered 504 (0: no limit); with --isolate its worker is replaced."),
-    Option("max_batch_size", _between(int, 1), "Requests gathered into one predict_batch() "
+    Option("max_batch_size", between(int, 1), "Requests gathered into one predict_batch() "
            "call, for modules that have one and set no max_batch_size."),
-    Option("max_batch_delay_ms", _between(float, 0), "How long a batch waits for more "
+    Option("max_batch_delay_ms", between(float, 0), "How long a batch waits for more "
            "requests after the first, for modules that set no max_batch_delay_ms."),
     Option("warm", parse_bool, "Call each module's warm() before it predicts (the server "
            "listens meanwhile; /v2/health/ready answers 503 until it is done)."),
@@ -218,122 +137,147 @@ OPTIONS: tuple[Option, ...] = (
     Option("debug_endpoint", parse_bool, "Serve captured stdout, stderr and logs at /v2/debug/."),
     Option("doc_endpoint", parse_bool, "Serve the Swagger UI at /api."),
     Option("metrics", parse_bool, "Serve Prometheus metrics at /metrics (and count requests)."),
-    Option("client_max_size", _between(int, 0), "Largest request body in bytes, uploads "
-           "included (default 100 MiB; 0: no limit); larger ones are answered 413."),
-    Option("cancel_grace", _between(float, 0),
+    Option("client_max_size", parse_size, "Largest request body, uploads included (bytes, or "
+           "e.g. 100MiB; 0: no limit); larger ones are answered 413."),
+    Option("cancel_grace", between(float, 0),
            "Seconds a cancelled training gets between SIGTERM and SIGKILL."),
-    Option("shutdown_timeout", _between(float, 0), "Seconds requests in flight get to finish "
+    Option("shutdown_timeout", between(float, 0), "Seconds requests in flight get to finish "
            "when the server is asked to stop."),
     Option("data_dir", str, "Where training records, logs and models' files are kept "
            "(relative paths start at the working directory)."),
-    Option("max_trainings", _between(int, 0), "Trainings running at once on this server "
+    Option("max_trainings", between(int, 0), "Trainings running at once on this server "
            "(0: no server-wide bound); more wait in line."),
-    Option("trainings_per_model", _between(int, 0), "Trainings of one model running at once "
+    Option("trainings_per_model", between(int, 0), "Trainings of one model running at once "
            "on this server (0: no bound, e.g. sweeps on Ray); more wait in line."),
     Option("tmp_dir", str, "Where uploaded files are kept while a request or training uses "
            "them (default: the system temp dir)."),
-    Option("job_store", _job_store, "Where training records live: empty for SQLite in the "
+    Option("job_store", job_store, "Where training records live: empty for SQLite in the "
            "data dir, or postgresql://USER:PASSWORD@HOST:PORT/DB, shared by several servers.",
-           secret=True),
-    Option("replica_timeout", _between(float, 1), "With a shared job store: seconds without a "
+           secret=True, metavar="URL"),
+    Option("replica_timeout", between(float, 1), "With a shared job store: seconds without a "
            "heartbeat after which a server is taken for gone and its trainings end as errors."),
-    Option("executor", _choice("local", "ray"), "Where trainings run: local processes, or "
+    Option("executor", Choice("local", "ray"), "Where trainings run: local processes, or "
            "ray (tasks on a Ray cluster; pip install deepaas[ray])."),
-    Option("predict_executor", _choice("local", "ray"), "Where predictions run: local (threads,"
+    Option("predict_executor", Choice("local", "ray"), "Where predictions run: local (threads,"
            " or processes with --isolate), or ray (--workers warmed Ray actors)."),
     Option("ray_address", str, "The Ray cluster to join (e.g. ray://head:10001 or head:6379); "
            "default: join a running local instance or start one."),
-    Option("ray_cpus", _between(float, 0), "CPUs a training or predict worker asks of Ray, for"
+    Option("ray_cpus", between(float, 0), "CPUs a training or predict worker asks of Ray, for"
            " modules whose metadata names no resources."),
-    Option("ray_gpus", _between(float, 0), "GPUs a training or predict worker asks of Ray, for"
+    Option("ray_gpus", between(float, 0), "GPUs a training or predict worker asks of Ray, for"
            " modules whose metadata names no resources."),
     Option("ray_memory", parse_size, "Memory a training or predict worker asks of Ray (bytes, or "
            "e.g. 4GiB; 0: none), for modules whose metadata names no resources."),
-    Option("remote_data", _names, "Let clients give a file argument as a URL of these schemes "
+    Option("remote_data", names, "Let clients give a file argument as a URL of these schemes "
            "and hosts (repeatable; e.g. https://*.example.org, webdavs://cloud.example.org; "
-           "'*' patterns). Default: none, remote data is off.", repeat=True),
+           "'*' patterns). Default: none, remote data is off.", repeat=True,
+           metavar="PATTERN"),
     Option("remote_private", parse_bool, "Let --remote-data reach loopback, link-local and "
            "private addresses (off: clients cannot make the server probe internal services)."),
     Option("remote_max_size", parse_size, "Largest remote file fetched for a file argument "
            "(bytes, or e.g. 2GiB); larger ones are answered 413."),
-    Option("remote_timeout", _between(float, 1), "Seconds one remote file may take to fetch "
+    Option("remote_timeout", between(float, 1), "Seconds one remote file may take to fetch "
            "(then 504)."),
     Option("cache_dir", str, "Where fetched remote files are cached (default: DATA_DIR/cache)."),
     Option("cache_max_size", parse_size, "Size the cache of remote files may reach before the "
            "least recently used are removed (bytes, or e.g. 10GiB)."),
-    Option("storage_auth", _auth_entries, "Credentials for storage hosts, HOST=USER:PASSWORD "
+    Option("storage_auth", auth_entries, "Credentials for storage hosts, HOST=USER:PASSWORD "
            "(repeatable; better in the config file or DEEPAAS_STORAGE_AUTH, space-separated). "
-           "Never taken from requests, never logged.", repeat=True, secret=True),
+           "Never taken from requests, never logged.", repeat=True, secret=True,
+           metavar="HOST=USER:PASSWORD"),
     Option("output_storage", str, "Upload what each training writes to its output dir into "
            "this folder when it ends (webdav://, webdavs://, or a Nextcloud WebDAV URL); "
-           "default: keep the files in the data dir, downloadable through the API."),
-    Option("api_key", _names, "Require 'Authorization: Bearer KEY' for predict, train and "
-           "debug (repeatable; DEEPAAS_API_KEYS takes a comma-separated list).", repeat=True),
+           "default: keep the files in the data dir, downloadable through the API.",
+           metavar="URL"),
+    Option("api_key", names, "Require 'Authorization: Bearer KEY' for predict, train and "
+           "debug (repeatable; DEEPAAS_API_KEYS takes a comma-separated list).", repeat=True,
+           metavar="KEY"),
     Option("api_keys_file", str, "A file of API keys, one per line ('#' starts a comment)."),
     Option("protect_all", parse_bool, "With API keys, protect every route (metadata, spec, "
            "docs and health too)."),
-    Option("cors_origin", _names, "Allow browsers on this origin to call the API (repeatable; "
-           "'*' for any). Default: no CORS.", repeat=True),
+    Option("cors_origin", names, "Allow browsers on this origin to call the API (repeatable; "
+           "'*' for any). Default: no CORS.", repeat=True, metavar="ORIGIN"),
     Option("debug", parse_bool, "Debug mode: verbose logs and tracebacks in error answers."),
-    Option("log_level", _choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
-           "DEBUG, INFO, WARNING, ERROR or CRITICAL."),
+    Option("log_level", Choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+           "The least severe messages logged (--debug: DEBUG)."),
     Option("log_file", str, "Also write logs to this file."),
-    Option("log_format", _choice("text", "json"), "text, or json: one JSON object per line "
+    Option("log_format", Choice("text", "json"), "text, or json: one JSON object per line "
            "(access log included), for log collectors."),
 )
 _BY_NAME = {opt.name: opt for opt in OPTIONS}
 
 
+# The placeholder of an option in --help, by the last word of its name.
+_METAVARS = {"ip": "ADDRESS", "address": "ADDRESS", "port": "PORT", "path": "PATH",
+             "dir": "DIR", "file": "FILE", "timeout": "SECONDS", "grace": "SECONDS", "ms": "MS",
+             "name": "NAME"}
+
+
+def _metavar(opt: Option) -> str:
+    """What --help shows as the value of ``opt``: declared, or told by its kind or its name."""
+    if opt.metavar:
+        return opt.metavar
+    if opt.is_bool:
+        return "BOOL"
+    if isinstance(opt.convert, Choice):
+        return "{%s}" % ",".join(opt.convert.allowed)
+    if opt.convert is parse_size:
+        return "BYTES"
+    word = opt.name.rsplit("_", 1)[-1]
+    if word in _METAVARS:
+        return _METAVARS[word]
+    return {int: "N", float: "NUMBER"}.get(type(getattr(Settings(), opt.name)), "VALUE")
+
+
+def _shown(opt: Option, default: Any) -> str:
+    """A default as a config file (and --help) spells it."""
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, tuple):
+        return ", ".join(default)
+    if opt.convert is parse_size and default:
+        for unit in ("TiB", "GiB", "MiB", "KiB"):
+            if default % SIZE_UNITS[unit.lower()] == 0:
+                return "%d%s" % (default // SIZE_UNITS[unit.lower()], unit)
+    return str(default)
+
+
 def build_parser(prog: str = "deepaas-run") -> argparse.ArgumentParser:
-    """The command-line parser; every default is None so that given flags can be told apart."""
+    """The command-line parser; every default is None so that given flags can be told apart
+    (the help shows the real defaults, from :class:`Settings`)."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Serve DEEPaaS v2 modules over HTTP.",
         argument_default=None,
     )
-    parser.add_argument("--config-file", help="INI or TOML file with these options.")
+    parser.add_argument("--version", action="version", version="%(prog)s " + __version__)
+    parser.add_argument("--config-file", metavar="FILE", help="INI or TOML file with these "
+                        "options, in a [deepaas] section (env DEEPAAS_CONFIG_FILE).")
     for opt in OPTIONS:
         _add_option(parser, opt)
     return parser
 
 
+def _help(opt: Option) -> str:
+    shown = _shown(opt, getattr(Settings(), opt.name))
+    tail = "env %s; default: %s" % (opt.env, shown) if shown else "env %s" % opt.env
+    return ("%s (%s)" % (opt.help, tail)).replace("%", "%%")  # argparse formats help with %
+
+
 def _add_option(parser: argparse.ArgumentParser, opt: Option) -> None:
     flags = [opt.flag] + ([opt.short] if opt.short else [])
-    dest = opt.name
-    env_help = "%s (env %s)" % (opt.help, opt.env)
+    dest, metavar = opt.name, _metavar(opt)
     if opt.is_bool:
         # Both DEEPaaS 2.x spellings work: --warm / --nowarm and --warm false.
-        parser.add_argument(*flags, dest=dest, nargs="?", const="true", metavar="BOOL",
-                            help=env_help)
+        parser.add_argument(*flags, dest=dest, nargs="?", const="true", metavar=metavar,
+                            help=_help(opt))
         parser.add_argument("--no" + opt.flag[2:], dest=dest, action="store_const",
-                            const="false", help=argparse.SUPPRESS)
+                            const="false", help="Same as %s false." % opt.flag)
     elif opt.repeat:
-        parser.add_argument(*flags, dest=dest, action="append", metavar="NAME", help=env_help)
+        parser.add_argument(*flags, dest=dest, action="append", metavar=metavar,
+                            help=_help(opt))
     else:
-        parser.add_argument(*flags, dest=dest, metavar=opt.name.split("_")[-1].upper(),
-                            help=env_help)
-
-
-def _read_config_file(path: str) -> dict[str, Any]:
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError("config file not found: %s" % path)
-    if file.suffix == ".toml":
-        try:
-            data = tomllib.loads(file.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("cannot read %s: %s" % (path, exc)) from exc
-        section = data.get("deepaas", data)
-        return {str(k).replace("-", "_"): v for k, v in section.items()}
-    parser = configparser.ConfigParser()
-    try:
-        parser.read(file)
-    except configparser.Error as exc:
-        raise ConfigError("cannot read %s: %s" % (path, exc)) from exc
-    merged = dict(parser.defaults())
-    if parser.has_section("deepaas"):
-        merged.update(parser.items("deepaas"))
-    return {k.replace("-", "_"): v for k, v in merged.items()}
+        parser.add_argument(*flags, dest=dest, metavar=metavar, help=_help(opt))
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -375,7 +319,7 @@ def load_settings(
     config_file = args.config_file or environ.get("DEEPAAS_CONFIG_FILE", "")
     values: dict[str, Any] = {}
     if config_file:
-        values.update(_convert(_read_config_file(config_file), config_file))
+        values.update(_convert(read_config_file(config_file), config_file))
     values.update(_convert(_from_env(environ), "environment"))
     values.update(_convert(flags, "command line"))
     return Settings(config_file=config_file, **values)
@@ -388,18 +332,12 @@ def sample_config() -> str:
         "# deepaas configuration. Pass it with --config-file FILE (or DEEPAAS_CONFIG_FILE).",
         "# Precedence: defaults < this file < DEEPAAS_* environment variables < flags.",
         "# Option names may be written with - or _; a TOML file takes the same keys in a",
-        "# [deepaas] table. Uncomment and edit what you need.",
+        "# [deepaas] table. Any other section is an error. Uncomment and edit what you need.",
         "",
         "[deepaas]",
     ]
     for opt in OPTIONS:
-        default = getattr(defaults, opt.name)
-        if isinstance(default, bool):
-            shown = str(default).lower()
-        elif isinstance(default, tuple):
-            shown = ", ".join(default)
-        else:
-            shown = str(default)
+        shown = _shown(opt, getattr(defaults, opt.name))
         lines += ["", "# %s" % opt.help, "# Flag %s, environment %s." % (opt.flag, opt.env),
                   ("#%s = %s" % (opt.name, shown)).rstrip()]
     return "\n".join(lines) + "\n"

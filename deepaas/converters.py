@@ -1,0 +1,106 @@
+"""Converters from the text of a flag, an environment variable or a config file to a setting.
+
+Each takes what the user wrote (a string, or a TOML value) and answers the typed value, or
+raises ``ValueError`` with a short account of what is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Choice", "SIZE_UNITS", "auth_entries", "base_path", "between", "job_store", "names",
+           "parse_bool", "parse_size"]
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f"}
+
+
+def parse_bool(value: Any) -> bool:
+    """Read a boolean the way config files and shells spell it."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("not a boolean: %r" % value)
+
+
+def names(value: Any) -> tuple[str, ...]:
+    """Names from a list, or from one string separated by commas or spaces."""
+    items = [value] if isinstance(value, str) else list(value)
+    return tuple(n for item in items for n in str(item).replace(",", " ").split())
+
+
+def base_path(value: Any) -> str:
+    """``"/x"`` from ``x``, ``/x/`` or ``x/``; empty for the root."""
+    text = str(value or "").strip().strip("/")
+    return "/" + text if text else ""
+
+
+def between(kind: Callable[[Any], Any], low: float, high: float | None = None
+            ) -> Callable[[Any], Any]:
+    """A converter to ``kind`` that refuses values outside ``[low, high]``."""
+
+    def convert(value: Any) -> Any:
+        number = kind(value)
+        if number < low or (high is not None and number > high):
+            raise ValueError("must be at least %s" % low if high is None
+                             else "must be between %s and %s" % (low, high))
+        return number
+
+    return convert
+
+
+class Choice:
+    """A converter to one of ``allowed``, in any case, answered as ``allowed`` spells it."""
+
+    def __init__(self, *allowed: str) -> None:
+        self.allowed = allowed
+        self._spelled = {choice.lower(): choice for choice in allowed}
+
+    def __call__(self, value: Any) -> str:
+        choice = self._spelled.get(str(value).lower())
+        if choice is None:
+            raise ValueError("one of " + ", ".join(self.allowed))
+        return choice
+
+
+SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
+              "gb": 10**9, "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20,
+              "gib": 2**30, "tib": 2**40}
+
+
+def parse_size(value: Any) -> int:
+    """Bytes from ``4096``, ``"512MiB"``, ``"4 GB"`` (decimal and binary units)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number, unit = float(value), ""
+    else:
+        text = str(value).strip().lower().replace(" ", "")
+        digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+        number, unit = float(digits or "nan"), text[len(digits):]
+    if unit not in SIZE_UNITS or not number >= 0:
+        raise ValueError("a size such as 4096, 512MiB or 4GB")
+    return int(number * SIZE_UNITS[unit])
+
+
+def auth_entries(value: Any) -> tuple[str, ...]:
+    """``HOST=USER:PASSWORD`` entries, split on whitespace only (a password may hold commas)."""
+    items = [value] if isinstance(value, str) else list(value)
+    entries = tuple(e for item in items for e in str(item).split())
+    for entry in entries:
+        host, _, credentials = entry.partition("=")
+        if not host or ":" not in credentials:
+            # never echo the entry: it holds a password
+            raise ValueError("each entry must read HOST=USER:PASSWORD")
+    return entries
+
+
+def job_store(value: Any) -> str:
+    """Empty (SQLite in the data dir) or a PostgreSQL URL."""
+    text = str(value).strip()
+    if text and not text.startswith(("postgresql://", "postgres://")):
+        raise ValueError("empty (SQLite in the data dir) or a postgresql:// URL")
+    return text
