@@ -2,6 +2,7 @@
 
     deepaas-cli [--model-name NAME] [--deepaas_method_output FILE] METHOD [--ARG VALUE ...]
 
+Run with no model and no METHOD, it lists the installed models and the methods each provides.
 The result is printed to standard output as JSON, and nothing else is: whatever the module
 prints, and every log line, goes to standard error. Exit codes: 0 success, 1 the module
 failed, 2 bad usage or invalid arguments.
@@ -22,14 +23,22 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from deepaas import __version__
 from deepaas.cmd import cli_options
 from deepaas.cmd.progressbar import watch
-from deepaas.exceptions import ConfigError, DeepaasError, InvalidInput, NoModelsFound
+from deepaas.exceptions import (
+    ConfigError,
+    DeepaasError,
+    InvalidInput,
+    ModelLoadError,
+    NoModelsFound,
+    summary_of,
+)
 from deepaas.jobs.manager import display_args
 from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
 from deepaas.jobs.wire import record
 from deepaas.model import args as margs
-from deepaas.model.loading import HOW_TO_DECLARE, installed, load_models
+from deepaas.model.loading import HOW_TO_DECLARE, discover, installed, instantiate, load_models
 from deepaas.model.outputs import Answer, dumps, jsonable
 from deepaas.model.wrapper import ModelWrapper
 
@@ -63,6 +72,46 @@ def _results_channel() -> Iterator[BinaryIO]:
         sys.stdout.flush()
 
 
+def _top_level(argv: Sequence[str]) -> argparse.Namespace:
+    """What comes before the METHOD: ``--version``, and the METHOD (None when none is given).
+    Everything after the METHOD is the method's own (a module may have a ``--version``)."""
+    pre = argparse.ArgumentParser(prog="deepaas-cli", add_help=False, allow_abbrev=False)
+    pre.add_argument("--model-name")
+    pre.add_argument("--" + OUTPUT, dest=OUTPUT)
+    pre.add_argument("--version", action="store_true")
+    pre.add_argument("method", nargs="?")
+    pre.add_argument("rest", nargs=argparse.REMAINDER)
+    return pre.parse_known_args(argv)[0]
+
+
+def _methods_of(name: str, source: str, plugin: object) -> str:
+    try:
+        model = ModelWrapper(name, instantiate(plugin), source)
+    except ModelLoadError as exc:  # it says what is wrong
+        return "failed to load: %s" % exc
+    except Exception as exc:
+        return "failed to load: %s" % summary_of(exc)
+    return ", ".join(m for m in METHODS if model.provides(m))
+
+
+def _list_models(out: BinaryIO) -> None:
+    """Each installed model and the methods it provides (or why it does not load)."""
+    names = installed()
+    if not names:
+        raise NoModelsFound(HOW_TO_DECLARE)
+    found, failures = discover()
+    why = {f.name: "failed to load: %s" % f.error for f in failures}
+    width = max(map(len, names))
+    lines = ["Installed models and their methods:"]
+    for name in names:
+        text = _methods_of(name, *found[name]) if name in found else why.get(name, "not found")
+        lines.append("  %s  %s" % (name.ljust(width), text))
+    lines += ["", "Run one with: deepaas-cli --model-name NAME METHOD [--ARG VALUE ...]",
+              "A method's arguments: deepaas-cli --model-name NAME METHOD --help"]
+    out.write(("\n".join(lines) + "\n").encode("utf-8"))
+    out.flush()
+
+
 def _selected_name(argv: Sequence[str]) -> str | None:
     pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     pre.add_argument("--model-name")
@@ -88,8 +137,10 @@ def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
         prog="deepaas-cli", allow_abbrev=False,
         description="Run a DEEPaaS module's method once, without a server. The result goes "
         "to standard output as JSON; logs go to standard error.")
-    parser.add_argument("--model-name", help="The model to use (env DEEPAAS_V2_MODEL); "
-                        "needed when several are installed.")
+    parser.add_argument("--version", action="version", version="%(prog)s " + __version__)
+    parser.add_argument("--model-name", metavar="NAME", help="The model to use (env "
+                        "DEEPAAS_V2_MODEL); needed when several are installed. Without it and "
+                        "without METHOD, the installed models are listed.")
     parser.add_argument("--" + OUTPUT, dest=OUTPUT, metavar="FILE",
                         help="Also write the result to FILE (binary results go only there).")
     if model is None:
@@ -174,7 +225,24 @@ def _train(model: ModelWrapper, kwargs: dict[str, Any], out: BinaryIO,
     _emit(out, record(job, with_metrics=True), target)
 
 
+def _without_model(argv: list[str], out: BinaryIO) -> int | None:
+    """``--version``, or the list of models when neither a model nor a METHOD is given."""
+    top = _top_level(argv)
+    if top.version:
+        out.write(("deepaas-cli %s\n" % __version__).encode("utf-8"))
+        return 0
+    if top.method is not None or _selected_name(argv) is not None:
+        return None
+    if "-h" in argv or "--help" in argv:
+        out.write(_parser(None).format_help().encode("utf-8") + b"\n")
+    _list_models(out)
+    return 0
+
+
 def _run(argv: list[str], out: BinaryIO) -> int:
+    done = _without_model(argv, out)
+    if done is not None:
+        return done
     try:
         model: ModelWrapper | None = _select(_selected_name(argv))
     except _Usage as exc:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -13,11 +15,11 @@ from deepaas.api.app import create_app
 from deepaas.cmd.serve import serve
 from deepaas.config import Settings, load_settings
 from deepaas.debug import DebugCapture
-from deepaas.exceptions import DeepaasError
+from deepaas.exceptions import CannotListen, DeepaasError
 from deepaas.logs import JsonFormatter
 from deepaas.model.loading import Registry, load_models
 
-__all__ = ["main", "banner"]
+__all__ = ["main", "banner", "check_address"]
 
 LOG = logging.getLogger("deepaas.run")
 
@@ -50,7 +52,44 @@ def banner(settings: Settings, registry: Registry) -> str:
         lines.append("  Swagger UI:     %s/api" % root)
     lines += ["  Specification:  %s/swagger.json (OpenAPI 3: %s/openapi.json)" % (root, root),
               "  V2 API:         %s/v2/" % root]
+    if registry.failures:
+        lines.append("  Failed to load: %s (see the log above)"
+                     % ", ".join(dict.fromkeys(f.name for f in registry.failures)))
     return "\n".join(lines)
+
+
+def _where(settings: Settings) -> str:
+    host = settings.listen_ip
+    return "%s:%d" % ("[%s]" % host if ":" in host else host, settings.listen_port)
+
+
+def _listen_error(settings: Settings, exc: OSError) -> CannotListen:
+    if exc.errno == errno.EADDRINUSE:
+        return CannotListen("address %s is in use" % _where(settings))
+    reason = exc.strerror or str(exc)
+    return CannotListen("cannot listen on %s: %s" % (_where(settings), reason))
+
+
+def check_address(settings: Settings) -> None:
+    """Bind the listening address once, as the server will, before the slow start-up: a
+    port in use is one clear line at once rather than a traceback after loading the models."""
+    if settings.listen_port == 0:
+        return
+    try:
+        found = socket.getaddrinfo(settings.listen_ip or None, settings.listen_port,
+                                   type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise _listen_error(settings, exc) from None
+    for family, kind, proto, _, address in found:
+        with socket.socket(family, kind, proto) as sock:
+            # as asyncio's create_server does, so that both agree on what is free
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                raise _listen_error(settings, exc) from None
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -66,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM; exit non-zero when it cannot start."""
     try:
         settings = load_settings(argv)
+        check_address(settings)
         access = setup_logging(settings)
         capture = DebugCapture() if settings.debug_endpoint else None
         if capture is not None:
@@ -81,6 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DeepaasError as exc:  # at start-up: the job store or the cluster is out of reach
         print("deepaas-run: %s" % exc, file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # the address was taken after check_address
+        if not isinstance(exc, socket.gaierror) and exc.errno not in (
+                errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        print("deepaas-run: %s" % _listen_error(settings, exc), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

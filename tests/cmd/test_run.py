@@ -110,7 +110,9 @@ def _children(pid: int) -> list[int]:
 
 
 def test_unknown_model_name_exits_non_zero():
-    proc = subprocess.run([str(BIN), "--model-name", "definitely-not-installed"],
+    # port 0: no address check, which would fail first wherever 5000 is busy
+    proc = subprocess.run([str(BIN), "--model-name", "definitely-not-installed",
+                           "--listen-port", "0"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "definitely-not-installed" in proc.stderr and "installed:" in proc.stderr
@@ -124,10 +126,11 @@ def test_bad_flag_value_exits_2():
 
 def test_no_models_and_broken_named_model(tmp_path, monkeypatch, capsys):
     install(tmp_path, monkeypatch, {})
-    assert run.main(["--data-dir", str(tmp_path / "data")]) == 1
+    assert run.main(["--listen-port", "0", "--data-dir", str(tmp_path / "data")]) == 1
     assert 'entry-points."deepaas.v2.model"' in capsys.readouterr().err
     install(tmp_path / "b", monkeypatch, {"broken": "tests.models.broken"})
-    assert run.main(["--model-name", "broken", "--data-dir", str(tmp_path / "data")]) == 1
+    assert run.main(["--model-name", "broken", "--listen-port", "0",
+                     "--data-dir", str(tmp_path / "data")]) == 1
     assert "broken on purpose" in capsys.readouterr().err
 
 
