@@ -4,6 +4,10 @@ Going through :mod:`logging` for every request (a record, a formatter, a locked 
 write) cost a third of a trivial prediction's throughput. Lines are formatted here, in the
 logging format the rest of the server uses, kept in a buffer, and written at most a quarter
 of a second later (at once when the buffer is large, and at shutdown).
+
+Durations are shown in milliseconds with three decimals, measured on ``time.perf_counter``
+from the moment the request reached the app: the duration aiohttp hands the logger comes
+from ``loop.time()``, which uvloop keeps in whole milliseconds (a fast request read 0.00ms).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
 from deepaas.api.metrics import model_of
-from deepaas.api.observe import REQUEST_ID_KEY
+from deepaas.api.observe import REQUEST_ID_KEY, STARTED_KEY
 
 __all__ = ["AccessLog"]
 
@@ -55,7 +59,7 @@ class AccessLog:
                 "remote": request.remote, "method": request.method, "path": request.raw_path,
                 "status": response.status, "duration_ms": round(took * 1000, 3),
                 "bytes": response.body_length, "request_id": rid, "model": model or None}) + "\n"
-        return '%s INFO aiohttp.access: %s "%s %s" %d %.2fms %sB rid=%s%s\n' % (
+        return '%s INFO aiohttp.access: %s "%s %s" %d %.3fms %sB rid=%s%s\n' % (
             self._timestamp(time.time()), request.remote, request.method, request.raw_path,
             response.status, took * 1000, response.body_length, rid,
             " model=" + model if model else "")
@@ -90,7 +94,11 @@ class AccessLog:
             def enabled(self) -> bool:
                 return sink.enabled
 
-            def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-                sink.add(request, response, time)
+            def log(self, request: BaseRequest, response: StreamResponse, took: float) -> None:
+                # aiohttp's ``took`` comes from loop.time(): whole milliseconds under uvloop
+                started = request.get(STARTED_KEY)
+                if started is not None:
+                    took = time.perf_counter() - started
+                sink.add(request, response, took)
 
         return _AccessLogger

@@ -29,8 +29,8 @@ async def test_lines_are_written_in_a_batch_shortly_after():
     lines = stream.getvalue().splitlines()
     assert len(lines) == 3
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO aiohttp.access: 127.0.0.1 "
-                        r'"POST /v2/models/basic/predict/\?n=1" 200 1.23ms 57B rid=r-1 model=basic',
-                        lines[0])
+                        r'"POST /v2/models/basic/predict/\?n=1" 200 1.230ms 57B rid=r-1 '
+                        r"model=basic", lines[0])
 
 
 async def test_json_lines():
