@@ -139,6 +139,10 @@ def load_models(names: Sequence[str] = ()) -> Registry:
     explicitly: then :class:`ModelLoadError` says why. No model at all is an error too.
     """
     wanted = list(dict.fromkeys(names)) or None
+    known = set(installed())
+    unknown = [n for n in wanted or () if n not in known]
+    if unknown:  # said before importing anything (stevedore would only log a warning)
+        raise ModelLoadError(not_installed(unknown))
     found, failures = discover(wanted or ())
     for failure in failures:
         if wanted and failure.name in wanted:

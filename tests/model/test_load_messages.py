@@ -15,7 +15,7 @@ from tests.model.test_loading import install
 
 
 def test_a_model_not_installed_names_the_group_the_fix_and_what_is_installed(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, caplog):
     install(tmp_path, monkeypatch, {"a": "tests.models.bare", "b": "tests.models.basic"})
     with pytest.raises(ModelLoadError) as caught:
         load_models(["mymodel"])
@@ -26,6 +26,7 @@ def test_a_model_not_installed_names_the_group_the_fix_and_what_is_installed(
     assert '[project.entry-points."deepaas.v2.model"]' in text
     assert 'mymodel = "my_package.api"' in text
     assert "pip install -e . in the module's directory" in text
+    assert caplog.text == ""  # said once, before stevedore is asked (it would log a warning)
 
 
 def _module(**methods):
