@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import inspect
+import json
 import logging
 import traceback
 from collections.abc import Callable, Mapping
@@ -26,7 +27,7 @@ from deepaas.exceptions import (
     summary_of,
 )
 from deepaas.model import args as margs
-from deepaas.model.outputs import JSON_TYPES, Answer, NullWarnings, encode, raw_bytes
+from deepaas.model.outputs import JSON_TYPES, Answer, NullWarnings, encode, jsonable, raw_bytes
 
 __all__ = ["ModelWrapper", "UploadedFile", "ReturnedFile"]
 
@@ -191,7 +192,14 @@ class ModelWrapper:
                 "description": "Could not load description from underlying model (loaded '%s')"
                 % self.name,
             }
-        return dict(meta) if isinstance(meta, dict) else {"metadata": meta}
+        meta = dict(meta) if isinstance(meta, dict) else {"metadata": meta}
+        try:
+            return jsonable(meta)
+        except NoJsonForm as exc:
+            # A listing must never fail over one model's description: metadata is text the
+            # author wrote (a version object, a Decimal), so such values are shown as text.
+            LOG.warning("model %r: get_metadata() %s; shown as text", self.name, exc.message)
+            return jsonable(json.loads(json.dumps(meta, default=str)))
 
     def warm(self) -> None:
         """Run ``warm()`` if the module has one."""

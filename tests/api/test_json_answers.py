@@ -146,3 +146,30 @@ async def test_training_returning_no_json_form_ends_in_error(client):
     assert "hunter2" not in text and "0x" not in text
     log = await (await client.get(TRAIN + uuid + "/logs")).text()
     assert "[deepaas] train returned a value with no JSON form" in log and "hunter2" not in log
+
+
+class _Version:
+    """A version object as packaging libraries have: no JSON form, a meaningful text."""
+
+    def __str__(self) -> str:
+        return "1.2.3"
+
+
+async def test_metadata_with_values_json_cannot_hold_never_breaks_the_listing(serve, caplog):
+    import decimal
+    import types
+
+    module = types.SimpleNamespace(
+        get_metadata=lambda: {"name": "odd", "version": _Version(), "score": float("nan"),
+                              "price": decimal.Decimal("2.50")},
+        predict=lambda **kwargs: {})
+    client = await serve(Registry.of(ModelWrapper("odd", module, "odd")))
+    with caplog.at_level(logging.WARNING):
+        resp = await client.get("/v2/models/")
+        assert resp.status == 200
+        [model] = strict(await resp.text())["models"]
+    assert (model["version"], model["score"], model["price"]) == ("1.2.3", None, "2.50")
+    assert any("get_metadata()" in r.getMessage() and "shown as text" in r.getMessage()
+               for r in caplog.records)
+    resp = await client.get("/v2/models/odd/")
+    assert resp.status == 200 and strict(await resp.text())["version"] == "1.2.3"
