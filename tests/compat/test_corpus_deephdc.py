@@ -125,3 +125,126 @@ async def test_obj_detect_pytorch_bad_threshold_is_a_json_500_with_the_module_me
                              data=_upload("files", "hdc_dog.jpg", "image/jpeg"))
     message = await _error(resp)
     assert "Failed parsing the input values" in message
+
+
+# --- predict wrapped by a decorator without functools.wraps -----------------------------------
+# The reference pickles the module's predict to send it to a worker process; a function named
+# ``_catch_error.<locals>.call`` cannot be pickled, so every prediction is a text 500 there.
+# We run the module as it is.
+
+IMGCLAS = "/v2/models/image_classification_tf/predict/"
+
+
+async def test_image_classification_tf_predicts_an_upload(client_of, tmp_path):
+    client = await client_of("image_classification_tf")
+    resp = await client.post(IMGCLAS, data=_upload("data", "hdc_cat.png", "image/png"))
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["status"] == "OK" and body["predictions"]["status"] == "ok"
+    found = body["predictions"]["predictions"]
+    assert len(found) == 3
+    assert all(isinstance(p["label_id"], int) and isinstance(p["probability"], float)
+               for p in found)
+    assert found[0]["info"]["links"]["Wikipedia"].startswith("https://en.wikipedia.org/wiki/")
+    assert list(tmp_path.iterdir()) == []  # the module deleted its upload; nothing left
+
+
+async def test_image_classification_tf_reads_json_dumped_options(client_of):
+    client = await client_of("image_classification_tf")
+    plain = await (await client.post(
+        IMGCLAS, data=_upload("data", "hdc_dog.jpg", "image/jpeg"))).json()
+    other = await client.post(IMGCLAS, params={"timestamp": '"2019-02-10_093000"',
+                                               "ckpt_name": '"epoch_10.h5"'},
+                              data=_upload("data", "hdc_dog.jpg", "image/jpeg"))
+    assert other.status == 200
+    assert (await other.json())["predictions"] != plain["predictions"]  # the timestamp counts
+
+
+async def test_image_classification_tf_url_in_a_json_body(client_of):
+    client = await client_of("image_classification_tf")
+    resp = await client.post(IMGCLAS, json={"urls": "https://example.org/tree.png",
+                                            "ckpt_name": '"other.h5"'})
+    assert resp.status == 200
+    assert len((await resp.json())["predictions"]["predictions"]) == 3
+
+
+async def test_image_classification_tf_form_file_is_not_read_from_the_query(client_of):
+    client = await client_of("image_classification_tf")
+    url = "https://example.org/leaf.jpg"
+    alone = await (await client.post(IMGCLAS, params={"urls": url})).json()
+    resp = await client.post(IMGCLAS, params={"data": "from-the-query", "urls": url})
+    assert resp.status == 200  # with the query value taken as the file, both would be given
+    assert await resp.json() == alone
+
+
+async def test_image_classification_tf_upload_beats_a_query_value(client_of):
+    client = await client_of("image_classification_tf")
+    alone = await (await client.post(
+        IMGCLAS, data=_upload("data", "hdc_cat.png", "image/png"))).json()
+    resp = await client.post(IMGCLAS, params={"data": "from-the-query"},
+                             data=_upload("data", "hdc_cat.png", "image/png"))
+    assert resp.status == 200
+    assert await resp.json() == alone
+
+
+async def test_image_classification_tf_module_errors_are_json_500s(client_of):
+    client = await client_of("image_classification_tf")
+    resp = await client.post(IMGCLAS, data=_upload("data", "hdc_notes.txt", "text/plain"))
+    assert "TypeError" in await _error(resp)  # HTTPBadRequest(reason=<ValueError>)
+    resp = await client.post(IMGCLAS, params={"urls": "https://example.org/leaf.jpg"},
+                             data=_upload("data", "hdc_cat.png", "image/png"))
+    assert "image_classification_tf" in await _error(resp)
+
+
+async def test_benchmarks_cnn_api_predict_runs(client_of):
+    client = await client_of("benchmarks_cnn_api")
+    path = "/v2/models/benchmarks_cnn_api/predict/"
+    resp = await client.post(path, data=_upload("data", "hdc_dog.jpg", "image/jpeg"))
+    assert resp.status == 200
+    assert await resp.json() == {"status": "OK",
+                                 "predictions": {"Error": "Not implemented (predict_file())"}}
+    resp = await client.post(path, params={"urls": "https://example.org/img.jpg"})
+    assert resp.status == 200
+    assert (await resp.json())["predictions"] == {"Error": "Not implemented (predict_url())"}
+
+
+# --- other module errors: a JSON 500 where the reference answers text ------------------------
+
+
+async def test_semseg_vaihingen_unsupported_file_type(client_of):
+    client = await client_of("semseg_vaihingen")
+    resp = await client.post("/v2/models/semseg_vaihingen/predict/",
+                             data=_upload("files", "hdc_notes.txt", "text/plain"))
+    assert "Image format error" in await _error(resp)
+
+
+async def test_adnaneds_unet_without_data(client_of):
+    client = await client_of("adnaneds_unet")
+    resp = await client.post("/v2/models/adnaneds_unet/predict/", params={"accept": "*/*"},
+                             data=_upload("demo-image", "hdc_tile.png", "image/png"))
+    assert "adnaneds_unet" in await _error(resp)
+
+
+async def test_adnaneds_unet_accept_header_is_honoured(client_of):
+    client = await client_of("adnaneds_unet")
+    resp = await client.post("/v2/models/adnaneds_unet/predict/",
+                             headers={"Accept": "application/zip"},
+                             data=_upload("data", "hdc_images.zip", "application/zip"))
+    assert resp.status == 200 and resp.content_type == "application/zip"
+    assert (await resp.read()).startswith(b"PK")
+
+
+# --- values JSON cannot hold in a training record ---------------------------------------------
+
+
+async def test_mods_training_record_with_a_time_range_object(client_of):
+    # The custom field turns the value into a TimeRange object. The reference starts the
+    # training, then fails to write its record (a text 500) and every later listing with it;
+    # we answer a JSON 500 naming the value, and the listing keeps working.
+    client = await client_of("mods")
+    resp = await client.post("/v2/models/mods/train/",
+                             params={"train_time_range": "<2019-01-01,2019-02-01)"})
+    message = await _error(resp)
+    assert "TimeRange" in message and "train_time_range" in message
+    listing = await client.get("/v2/models/mods/train/")
+    assert listing.status == 200 and isinstance(await listing.json(), list)
