@@ -25,7 +25,7 @@ from marshmallow import fields
 import deepaas
 from deepaas.api.keys import REGISTRY, SETTINGS, SPECS
 from deepaas.api.security import is_protected
-from deepaas.api.spec_args import BINARY, ArgumentDocs
+from deepaas.api.spec_args import BINARY, ArgumentDocs, unique_schema_names
 from deepaas.api.spec_definitions import DEFINITIONS, VALIDATION_ERRORS
 from deepaas.config import Settings, api_keys
 from deepaas.model.args import ArgSpec
@@ -78,7 +78,8 @@ class _Builder:
     def __init__(self, settings: Settings, registry: Registry, version: str) -> None:
         self.settings = settings
         self.registry = registry
-        self.plugin = MarshmallowPlugin()
+        self.plugin = MarshmallowPlugin(
+            schema_name_resolver=unique_schema_names(lambda: self.spec.components.schemas))
         self.spec = APISpec(title=TITLE, version=deepaas.__version__, openapi_version=version,
                             plugins=[self.plugin], info={"description": DESCRIPTION})
         self.v2 = self.spec.openapi_version.major < 3

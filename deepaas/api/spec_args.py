@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow
 from apispec.ext.marshmallow import OpenAPIConverter
+from apispec.ext.marshmallow.common import make_schema_key, resolve_schema_instance
 from marshmallow import fields
 
 from deepaas.model.args import ArgSpec, is_file_field, location_of, wire_name
 
-__all__ = ["ArgumentDocs", "BINARY", "URL_OK"]
+__all__ = ["ArgumentDocs", "BINARY", "URL_OK", "unique_schema_names"]
 
 LOG = logging.getLogger(__name__)
 
@@ -58,12 +60,43 @@ def scrub(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-def _exclusive_bounds(target: dict[str, Any], field: fields.Field) -> None:
-    """apispec writes a Range's bounds but not whether they are excluded: a client must not
-    offer ``learning_rate=0`` for ``Range(min=0, min_inclusive=False)``."""
+def unique_schema_names(registered: Callable[[], Any]) -> Callable[[Any], str]:
+    """Name nested schemas by their class, numbered when the name is taken by another one.
+
+    Modules written apart often both have a ``Prediction`` or ``Response`` schema, and ours
+    has a ``Prediction`` definition: apispec's own resolver warned on stderr at every start
+    then. ``registered()`` answers the names the document holds already.
+    """
+    taken: dict[str, Any] = {}
+
+    def resolve(schema: Any) -> str:
+        key = make_schema_key(resolve_schema_instance(schema))
+        base = key[0].__name__
+        base = base[:-len("Schema")] or base if base.endswith("Schema") else base
+        name, count = base, 1
+        while taken.get(name, key) != key or (name not in taken and name in registered()):
+            count += 1
+            name = "%s%d" % (base, count)
+        taken[name] = key
+        return name
+
+    return resolve
+
+
+def _bounds(target: dict[str, Any], field: fields.Field) -> None:
+    """A Range's bounds as DEEPaaS 2.x wrote them, and whether they are excluded.
+
+    apispec writes ``x-minimum`` for a Range on a field that is not a number (a text version
+    number); DEEPaaS 2.x wrote ``minimum``, which form generators read. A client must not offer
+    ``learning_rate=0`` for ``Range(min=0, min_inclusive=False)``.
+    """
     for validator in getattr(field, "validators", []):
         if not isinstance(validator, marshmallow.validate.Range):
             continue
+        for bound, value in (("minimum", validator.min), ("maximum", validator.max)):
+            if "x-" + bound in target and isinstance(value, (int, float)):
+                del target["x-" + bound]
+                target[bound] = value
         if validator.min is not None and not validator.min_inclusive and "minimum" in target:
             target["exclusiveMinimum"] = True
         if validator.max is not None and not validator.max_inclusive and "maximum" in target:
@@ -155,7 +188,7 @@ class ArgumentDocs:
                         name, type(exc).__name__, exc)
             param = {"in": "query", "name": wire_name(name, field), "required": field.required}
             param.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
-        _exclusive_bounds(param if self.v2 else param.get("schema", {}), field)
+        _bounds(param if self.v2 else param.get("schema", {}), field)
         location = location_of(field)
         param["in"] = _IN[location]
         if location is not None:

@@ -308,7 +308,10 @@ class NullWarnings:
 
 
 def raw_bytes(value: Any) -> bytes:
-    """The bytes of a raw answer: bytes, str, an open binary file, BytesIO or ReturnedFile."""
+    """The bytes of a raw answer: bytes, str, an open binary file, BytesIO or ReturnedFile;
+    ``None`` (a module that made nothing to send) is an empty body, as in DEEPaaS 2.x."""
+    if value is None:
+        return b""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, str):

@@ -173,3 +173,21 @@ async def test_metadata_with_values_json_cannot_hold_never_breaks_the_listing(se
                for r in caplog.records)
     resp = await client.get("/v2/models/odd/")
     assert resp.status == 200 and strict(await resp.text())["version"] == "1.2.3"
+
+
+async def test_none_answered_raw_is_an_empty_body_as_in_deepaas_2(serve):
+    import types
+
+    from webargs import fields, validate
+
+    module = types.SimpleNamespace(
+        get_predict_args=lambda: {"accept": fields.Str(validate=validate.OneOf(
+            ["application/zip", "application/json"]))},
+        predict=lambda **kwargs: None)
+    client = await serve(Registry.of(ModelWrapper("nothing", module, "nothing")))
+    resp = await client.post("/v2/models/nothing/predict/", params={"accept": "application/zip"})
+    assert resp.status == 200 and resp.content_type == "application/zip"
+    assert await resp.read() == b""
+    resp = await client.post("/v2/models/nothing/predict/",
+                             params={"accept": "application/json"})
+    assert strict(await resp.text()) == {"status": "OK", "predictions": None}

@@ -357,3 +357,39 @@ def test_exclusive_bounds_and_list_filter_minimums():
     v3 = oas_doc(S(), registry)
     [lr3] = v3["paths"]["/v2/models/excl/train/"]["post"]["parameters"]
     assert lr3["schema"]["exclusiveMinimum"] is True
+
+
+def _module_with_nested(label: str, extra: str) -> Any:
+    """A module whose response schema nests a schema class named ``Prediction``."""
+    import types
+
+    import marshmallow
+
+    nested = type("PredictionSchema", (marshmallow.Schema,),
+                  {label: marshmallow.fields.Str(), extra: marshmallow.fields.Float()})
+    response = type("Response", (marshmallow.Schema,),
+                    {"predictions": marshmallow.fields.Nested(nested)})
+    return types.SimpleNamespace(schema=response, predict=lambda **kwargs: {},
+                                 get_predict_args=lambda: {
+                                     "version": marshmallow.fields.Str(
+                                         validate=marshmallow.validate.Range(min=1))})
+
+
+@pytest.mark.parametrize("build", [spec.swagger, spec.openapi])
+def test_schemas_of_models_written_apart_get_distinct_names_without_warnings(build):
+    registry = Registry.of(ModelWrapper("a", _module_with_nested("label", "score"), "a"),
+                           ModelWrapper("b", _module_with_nested("name", "prob"), "b"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # apispec's resolver warned on stderr at every start
+        doc = build(Settings(), registry)
+    schemas = doc.get("definitions") or doc["components"]["schemas"]
+    nested = [name for name in schemas if name.startswith("Prediction") and
+              set(schemas[name].get("properties", {})) in ({"label", "score"}, {"name", "prob"})]
+    assert len(nested) == 2
+
+
+def test_a_range_on_text_is_a_minimum_as_in_deepaas_2():
+    registry = Registry.of(ModelWrapper("a", _module_with_nested("label", "score"), "a"))
+    [param] = spec.swagger(Settings(), registry)["paths"]["/v2/models/a/predict/"]["post"][
+        "parameters"]
+    assert param["minimum"] == 1 and "x-minimum" not in param
