@@ -92,6 +92,15 @@ async def test_answer_matches_reference(serve, model, case, reference):
     assert covers(reference, ours), "reference %s\nours      %s" % (reference, ours)
 
 
+def _valid_swagger(param: dict[str, Any]) -> dict[str, Any]:
+    """The reference's parameter as Swagger 2.0 allows it: a file argument that names no
+    location is ``in: query`` there, but ``type: file`` exists only in form data, where both
+    servers read it from (an intended difference, tested in tests/api/test_locations.py)."""
+    if param.get("type") == "file" and param.get("in") == "query":
+        return {**param, "in": "formData"}
+    return param
+
+
 @pytest.mark.parametrize("model", list(SUITES))
 def test_spec_parameters_match_reference(model):
     from deepaas.api.spec import swagger
@@ -104,7 +113,7 @@ def test_spec_parameters_match_reference(model):
             mine = ours["paths"][path][method]
             # ours may add parameters after the reference's (list filters), and extension keys
             # (x-deepaas-...) to a parameter
-            reference_params = op.get("parameters", [])
+            reference_params = [_valid_swagger(p) for p in op.get("parameters", [])]
             assert covers(reference_params, mine["parameters"][:len(reference_params)]), (
                 path, method, reference_params, mine["parameters"])
             assert mine.get("produces") == op.get("produces"), (path, method)
