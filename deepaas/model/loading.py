@@ -1,7 +1,12 @@
-"""Finding modules: entry points in the ``deepaas.v2.model`` group, through stevedore.
+"""Finding modules: entry points in the ``deepaas.v2.model`` group.
 
 An entry point may resolve to a module (used as it is), a class (instantiated with no
 arguments, as the DEEPaaS docs always promised) or an instance (used as it is).
+
+Entry points are read from the installed distributions on every start (importlib.metadata),
+not through stevedore's cache: that cache is keyed by file times, and pip keeps the time of a
+rebuilt package's files, so a module whose author added an entry point and reinstalled stayed
+"not installed" until the cache went stale.
 """
 
 from __future__ import annotations
@@ -14,8 +19,6 @@ import logging
 import traceback
 from collections.abc import Sequence
 from typing import Any
-
-from stevedore import extension, named
 
 from deepaas.exceptions import ModelLoadError, NoModelsFound, summary_of
 from deepaas.model.wrapper import ModelWrapper
@@ -85,21 +88,17 @@ def discover(names: Sequence[str] = ()) -> tuple[dict[str, tuple[str, Any]], lis
     """Load the installed entry points (only ``names`` when given, so that an unwanted heavy
     module is never imported): ``{name: (source, loaded object)}`` and the failures."""
     failures: list[LoadFailure] = []
-
-    def on_failure(_manager: Any, entrypoint: Any, exc: BaseException) -> None:
-        error = summary_of(exc)
-        failures.append(LoadFailure(name=entrypoint.name, source=entrypoint.value, error=error,
-                                    traceback="".join(traceback.format_exception(exc))))
-
-    manager: extension.ExtensionManager
-    if names:
-        manager = named.NamedExtensionManager(
-            namespace=NAMESPACE, names=list(names), invoke_on_load=False,
-            on_load_failure_callback=on_failure)
-    else:
-        manager = extension.ExtensionManager(
-            namespace=NAMESPACE, invoke_on_load=False, on_load_failure_callback=on_failure)
-    found = {ext.name: (ext.entry_point.value, ext.plugin) for ext in manager}
+    found: dict[str, tuple[str, Any]] = {}
+    wanted = set(names)
+    for entry in importlib.metadata.entry_points(group=NAMESPACE):
+        if (wanted and entry.name not in wanted) or entry.name in found:
+            continue  # a name declared twice: the first distribution found keeps it
+        try:
+            found[entry.name] = (entry.value, entry.load())
+        except Exception as exc:  # a broken module must not keep the others from serving
+            failures.append(LoadFailure(
+                name=entry.name, source=entry.value, error=summary_of(exc),
+                traceback="".join(traceback.format_exception(exc))))
     return dict(sorted(found.items())), failures
 
 
@@ -141,7 +140,7 @@ def load_models(names: Sequence[str] = ()) -> Registry:
     wanted = list(dict.fromkeys(names)) or None
     known = set(installed())
     unknown = [n for n in wanted or () if n not in known]
-    if unknown:  # said before importing anything (stevedore would only log a warning)
+    if unknown:  # said before importing anything
         raise ModelLoadError(not_installed(unknown))
     found, failures = discover(wanted or ())
     for failure in failures:

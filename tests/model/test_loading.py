@@ -6,7 +6,6 @@ import sys
 
 import aiohttp.web  # noqa: F401 - the fake modules import these, and install() hides
 import pytest
-from stevedore import extension
 from webargs import fields, validate  # noqa: F401 - site-packages from the import path
 
 from deepaas.exceptions import ModelLoadError, NoModelsFound
@@ -24,8 +23,6 @@ def install(tmp_path, monkeypatch, entries: dict[str, str]) -> None:
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
     stdlib = [p for p in sys.path if "site-packages" not in p and p != ""]
     monkeypatch.setattr(sys, "path", [str(tmp_path), ROOT] + stdlib)
-    # stevedore caches entry points per process; each test installs its own set.
-    monkeypatch.setattr(extension.ExtensionManager, "ENTRY_POINT_CACHE", {})
 
 
 def test_module_class_and_instance_entry_points(tmp_path, monkeypatch):
@@ -72,3 +69,16 @@ def test_named_selection_imports_nothing_else(tmp_path, monkeypatch):
     install(tmp_path, monkeypatch, {"good": "tests.models.bare", "broken": "tests.models.broken"})
     registry = load_models(["good"])
     assert registry.names() == ["good"] and registry.failures == []
+
+
+def test_an_entry_point_added_by_a_reinstall_is_found_at_the_next_start(tmp_path, monkeypatch):
+    """pip keeps the file times of a rebuilt package: a cache keyed by them went stale."""
+    import os
+
+    install(tmp_path, monkeypatch, {"mod": "tests.models.basic"})
+    assert load_models().names() == ["mod"]
+    points = tmp_path / "fake_models-0.1.dist-info" / "entry_points.txt"
+    times = os.stat(points)
+    points.write_text("[deepaas.v2.model]\nmod = tests.models.basic\nbare = tests.models.bare\n")
+    os.utime(points, ns=(times.st_atime_ns, times.st_mtime_ns))  # as pip leaves it
+    assert load_models().names() == ["bare", "mod"]
