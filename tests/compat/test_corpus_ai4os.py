@@ -10,15 +10,12 @@ result is a set) are checked here too.
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from deepaas.model.loading import Registry, resolve
-from deepaas.model.wrapper import ModelWrapper
 from tests.helpers import poll_job
 
 pytest.importorskip("deepaas_corpus", reason="make test installs tests/compat/corpus")
@@ -26,17 +23,6 @@ pytest.importorskip("deepaas_corpus", reason="make test installs tests/compat/co
 FILES = Path(__file__).parent / "corpus" / "files"
 JSON = {"Accept": "application/json"}
 SHARK = "affable-shark \U0001f988"
-
-
-@pytest.fixture
-def client_of(serve: Any) -> Any:
-    """``await client_of("obsea_fish_detection")`` -> a test client serving that fixture."""
-    sources = {ep.name: ep.value for ep in metadata.entry_points(group="deepaas.v2.model")}
-
-    async def make(name: str) -> Any:
-        return await serve(Registry.of(ModelWrapper(name, resolve(sources[name]), sources[name])))
-
-    return make
 
 
 def _form(**uploads: tuple[str, str]) -> aiohttp.FormData:

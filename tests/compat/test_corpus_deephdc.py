@@ -7,30 +7,15 @@ for a value JSON cannot hold, ...). Each such case is checked here against what 
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from deepaas.model.loading import Registry, resolve
-from deepaas.model.wrapper import ModelWrapper
-
 pytest.importorskip("deepaas_corpus", reason="make test installs tests/compat/corpus")
 
 FILES = Path(__file__).parent / "corpus" / "files"
-
-
-@pytest.fixture
-def client_of(serve: Any) -> Any:
-    """``await client_of("demo_app")`` -> a test client serving that corpus fixture."""
-    sources = {ep.name: ep.value for ep in metadata.entry_points(group="deepaas.v2.model")}
-
-    async def make(name: str) -> Any:
-        return await serve(Registry.of(ModelWrapper(name, resolve(sources[name]), sources[name])))
-
-    return make
 
 
 def _upload(field: str, name: str, content_type: str) -> aiohttp.FormData:
