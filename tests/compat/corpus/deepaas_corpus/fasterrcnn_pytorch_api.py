@@ -1,13 +1,11 @@
-"""Mirrors the interface of deephdc/fasterrcnn_pytorch_api (fasterrcnn_pytorch_api/api.py and
-fasterrcnn_pytorch_api/fields.py).
+"""Mirrors the interface of deephdc/fasterrcnn_pytorch_api (api.py and fields.py).
 
-What it keeps: ordered Schema classes built with marshmallow's own ``fields`` (imported over
-webargs'), given as bound fields; a required file ``input`` (``type="file"``, ``location="form"``);
-an ``accept`` field read from the headers (``location="headers"``) whose ``missing`` is not one of
-its choices; booleans with ``enum=[True, False]``; optional strings without a default; a custom
-String field that parses a JSON object of augmentation options and validates it; predict copies
-the upload under its original name and answers a JSON string or an image buffer (BytesIO); train
-answers a ``set``; errors re-raised as ``HTTPException(reason=<exception>)``.
+What it keeps: ordered Schemas built with marshmallow's ``fields``, given as bound fields; a
+required form file ``input``; an ``accept`` read from the headers (``location="headers"``) whose
+``missing`` is not among its choices; ``enum=[True, False]`` booleans; optional strings without
+default; a custom String field parsing and validating a JSON object; predict copies the upload
+under its original name and answers a JSON string or a BytesIO; train answers a ``set``; errors
+re-raised as ``HTTPException(reason=<exception>)``.
 """
 
 import io
@@ -26,9 +24,7 @@ AUGMENTATION = {"Blur": {"p": 0.1, "blur_limit": 3}, "MotionBlur": {"p": 0.1, "b
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
 
 
-class JsonOptionsField(fields.String):
-    """A string holding a JSON object of objects (one per augmentation)."""
-
+class JsonOptionsField(fields.String):  # a JSON object of objects, one per augmentation
     def _deserialize(self, value, attr, data, **kwargs):
         try:
             return json.loads(value)

@@ -1,13 +1,10 @@
-"""Mirrors the interface of deephdc/mods (mods/models/api_v2.py, mods/mods_types.py and
-mods/config.py).
+"""Mirrors the interface of deephdc/mods (mods/models/api_v2.py, mods_types.py, config.py).
 
-What it keeps: a custom ``fields.Field`` subclass that turns ``<YYYY-MM-DD,YYYY-MM-DD)`` into a
-``TimeRange`` object (its default stays a plain string: defaults are not deserialised), a
-``fields.List`` of that field given as a class, whose default is the empty string; Schema classes
-(``unknown=INCLUDE``) handed over as bound fields; ``enum`` lists taken from configuration (window
-slides, model types); multi-line descriptions; ``warm()``; predict loads its keyword arguments
-again through the *training* schema (as the real module does) and answers a dict with numpy
-predictions turned into lists; train answers a dict of strings and numbers.
+What it keeps: a custom ``fields.Field`` turning ``<YYYY-MM-DD,YYYY-MM-DD)`` into a ``TimeRange``
+object (its string default is not deserialised); a ``fields.List`` of that field class with an
+empty-string default; bound Schema fields (``unknown=INCLUDE``); ``enum`` lists from configuration;
+multi-line descriptions; ``warm()``; predict loading its kwargs through the *training* schema (as
+the real module does) and answering numpy predictions as lists; train answering a dict.
 """
 
 import datetime
@@ -31,10 +28,8 @@ class TimeRange:
         if isinstance(value, TimeRange):
             return value
         text = value.strip()
-        beg, end = text[1:-1].split(",", 1)
-        return cls(datetime.date.fromisoformat(beg.strip()),
-                   datetime.date.fromisoformat(end.strip()),
-                   text.startswith("<"), text.endswith(">"))
+        beg, end = (datetime.date.fromisoformat(d.strip()) for d in text[1:-1].split(",", 1))
+        return cls(beg, end, text.startswith("<"), text.endswith(">"))
 
     def __str__(self):
         return "%s%s,%s%s" % ("<" if self.lclosed else "(", self.beg, self.end,
@@ -111,8 +106,7 @@ def get_predict_args():
     return PredictArgsSchema().fields
 
 
-def _load(kwargs):
-    # an empty string stands for "no excluded ranges" (the configured default)
+def _load(kwargs):  # an empty string stands for "no excluded ranges" (the default)
     return TrainArgsSchema().load({k: v for k, v in kwargs.items() if v != ""})
 
 
