@@ -22,7 +22,7 @@ from deepaas.jobs.outputs import Uploader, find_file, settle
 from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
 from deepaas.jobs.sharing import LogShipper, follow_stored, new_replica_id
 from deepaas.jobs.store import JobStore
-from deepaas.model.outputs import jsonable
+from deepaas.model.outputs import jsonable_text
 from deepaas.model.wrapper import ModelWrapper, UploadedFile
 
 __all__ = ["JobManager", "Limits", "display_args"]
@@ -45,7 +45,8 @@ def _declared_resources(model: ModelWrapper) -> dict[str, Any]:
 
 def display_args(kwargs: dict[str, Any], urls: dict[str, str] | None = None) -> dict[str, Any]:
     """Arguments as a record shows them: files as ``[name, content_type, original_filename]``,
-    followed by the URL for a file fetched from one."""
+    followed by the URL for a file fetched from one; a value a module's own field made (a
+    time range object) as its text."""
     shown: dict[str, Any] = {}
     for key, value in kwargs.items():
         if isinstance(value, UploadedFile):
@@ -53,7 +54,7 @@ def display_args(kwargs: dict[str, Any], urls: dict[str, str] | None = None) -> 
             if urls and key in urls:
                 value.append(urls[key])
         shown[key] = value
-    return jsonable(shown)
+    return dict(jsonable_text(shown)[0])
 
 
 @dataclasses.dataclass(frozen=True)

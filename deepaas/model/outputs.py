@@ -45,7 +45,8 @@ from typing import Any
 
 from deepaas.exceptions import NoJsonForm
 
-__all__ = ["Answer", "JSON_TYPES", "NullWarnings", "dumps", "encode", "jsonable", "raw_bytes"]
+__all__ = ["Answer", "JSON_TYPES", "NullWarnings", "dumps", "encode", "jsonable", "jsonable_text",
+           "raw_bytes"]
 
 LOG = logging.getLogger(__name__)
 
@@ -163,8 +164,10 @@ class _Walk:
     JSON form sits. Its conversions are those of the ``default`` hook, so an answer reads the
     same whichever path wrote it."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, as_text: bool = False) -> None:
         self.what = what
+        self.as_text = as_text  # a value with no JSON form becomes its text, not an error
+        self.texted: list[str] = []  # where that happened
         self.nulled: dict[str, str] = {}  # field ([*] for indices) -> the first path seen
         self._open: set[int] = set()  # containers being walked, to tell a cycle
 
@@ -181,8 +184,14 @@ class _Walk:
         try:
             converted = _convert(value)
         except _NoForm as exc:
+            if self.as_text:
+                return self._text(value, path)
             raise self._error(exc, path) from None
         return self.value(converted, path)
+
+    def _text(self, value: Any, path: _Path) -> str:
+        self.texted.append(path.render())
+        return str(value)
 
     def _null(self, path: _Path) -> None:
         if len(self.nulled) < _MAX_NULLED:
@@ -193,6 +202,8 @@ class _Walk:
                    path: _Path) -> Any:
         marker = id(value)
         if marker in self._open:
+            if self.as_text:
+                return self._text("<%s containing itself>" % _type_name(value), path)
             raise NoJsonForm("%s a value with no JSON form: %s at %s (it contains itself)"
                              % (self.what, _type_name(value), path.render()))
         self._open.add(marker)
@@ -235,6 +246,8 @@ class _Walk:
         try:
             converted = _convert(key)
         except _NoForm as exc:
+            if self.as_text:
+                return self._text(key, path)
             exc.type_name += " (a dict key)"
             raise self._error(exc, path) from None
         if converted is None or isinstance(converted, (str, int, float)):
@@ -274,6 +287,21 @@ def dumps(value: Any) -> str:
 def jsonable(value: Any) -> Any:
     """A copy of ``value`` made only of JSON types."""
     return json.loads(dumps(value))
+
+
+def jsonable_text(value: Any) -> tuple[Any, list[str]]:
+    """A copy of ``value`` made only of JSON types, where a value with no JSON form is shown
+    as its text; and the fields where that happened.
+
+    For what people wrote and read back, whose text is theirs: a model's metadata, the parsed
+    arguments a training record shows (a custom field's object). Never for what a module
+    answers, whose text may hold what must not leave the server.
+    """
+    try:
+        return jsonable(value), []
+    except NoJsonForm:
+        walk = _Walk("", as_text=True)
+        return walk.value(value, _ROOT), walk.texted
 
 
 class NullWarnings:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import collections
 import inspect
-import json
 import logging
 import traceback
 from collections.abc import Callable, Mapping
@@ -27,7 +26,14 @@ from deepaas.exceptions import (
     summary_of,
 )
 from deepaas.model import args as margs
-from deepaas.model.outputs import JSON_TYPES, Answer, NullWarnings, encode, jsonable, raw_bytes
+from deepaas.model.outputs import (
+    JSON_TYPES,
+    Answer,
+    NullWarnings,
+    encode,
+    jsonable_text,
+    raw_bytes,
+)
 
 __all__ = ["ModelWrapper", "UploadedFile", "ReturnedFile"]
 
@@ -193,13 +199,13 @@ class ModelWrapper:
                 % self.name,
             }
         meta = dict(meta) if isinstance(meta, dict) else {"metadata": meta}
-        try:
-            return jsonable(meta)
-        except NoJsonForm as exc:
-            # A listing must never fail over one model's description: metadata is text the
-            # author wrote (a version object, a Decimal), so such values are shown as text.
-            LOG.warning("model %r: get_metadata() %s; shown as text", self.name, exc.message)
-            return jsonable(json.loads(json.dumps(meta, default=str)))
+        # A listing must never fail over one model's description: metadata is text the
+        # author wrote (a version object, a Decimal), so such values are shown as text.
+        shown, texted = jsonable_text(meta)
+        if texted:
+            LOG.warning("model %r: get_metadata() returned values with no JSON form at %s; "
+                        "shown as text", self.name, ", ".join(texted))
+        return dict(shown)
 
     def warm(self) -> None:
         """Run ``warm()`` if the module has one."""

@@ -144,3 +144,20 @@ def test_raw_bytes_from_every_kind(tmp_path):
     assert raw_bytes(handle) == b"file bytes" and handle.closed
     assert raw_bytes(io.StringIO("text")) == b"text"
     assert raw_bytes({"a": 1}) == b'{"a": 1}'
+
+
+def test_jsonable_text_shows_what_has_no_json_form_as_its_text():
+    from deepaas.model.outputs import jsonable_text
+
+    class Span:
+        def __str__(self) -> str:
+            return "<2019-01-01,2019-02-01)"
+
+    loop: list = []
+    loop.append(loop)
+    shown, where = jsonable_text({"span": Span(), "ids": {1, 2}, "nan": float("nan"),
+                                  (1, 2): "tuple key", "loop": loop})
+    assert shown == {"span": "<2019-01-01,2019-02-01)", "ids": [1, 2], "nan": None,
+                     "(1, 2)": "tuple key", "loop": ["<list containing itself>"]}
+    assert where == ["span", "the top level", "loop[0]"]
+    assert jsonable_text({"plain": [1.5]}) == ({"plain": [1.5]}, [])
