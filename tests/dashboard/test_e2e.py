@@ -6,6 +6,7 @@ Set DEEPAAS_SCREENSHOTS=DIR to keep a screenshot of each screen (the README's co
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -23,6 +24,7 @@ import pytest
 playwright = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("deepaas_demo")
 pytest.importorskip("deepaas_iris")
+pytest.importorskip("deepaas_corpus")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium installed")]
@@ -40,12 +42,14 @@ def _port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: Any) -> Iterator[str]:
-    """A real deepaas-run serving demo and iris; answers the dashboard's URL."""
+    """A real deepaas-run serving demo, iris and a module whose arguments name their
+    locations; answers the dashboard's URL."""
     data = tmp_path_factory.mktemp("dashboard-data")
     port = _port()
     exe = Path(sys.executable).with_name("deepaas-run")
     proc = subprocess.Popen([str(exe), "--listen-port", str(port), "--data-dir", str(data),
                              "--model-name", "demo", "--model-name", "iris",
+                             "--model-name", "edge_locations",
                              # file arguments may be URLs of the tests' loopback file server
                              "--remote-data", "http://127.0.0.1:*", "--remote-private"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -142,6 +146,25 @@ def test_a_file_argument_can_be_filled_with_a_url(page: Any, server: str, tmp_pa
     expect(result).to_contain_text("sha256")
     assert http_files.gets["/files/pictures/remote.png"] == 1
     _shot(page, "predict-url")
+
+
+def test_each_value_is_sent_where_its_argument_is_read(page: Any, server: str,
+                                                      tmp_path: Path) -> None:
+    """Query-only arguments in the query string, header ones as headers, form ones in the
+    form: the module answers where each value came from."""
+    expect = playwright.expect
+    page.goto(server + "#/models/edge_locations/try")
+    expect(page.get_by_test_id("predict-form")).to_be_visible()
+    page.fill("#predict-q", "from-query")
+    page.fill("#predict-X-Token", "secret")
+    page.fill("#predict-f", "form-f")
+    page.set_input_files("#predict-img", str(_png(tmp_path / "img.png")))
+    page.get_by_test_id("predict-submit").click()
+    result = page.get_by_test_id("result-json")
+    expect(result).to_contain_text('"img"')
+    answer = json.loads(page.locator("pre#result-json").inner_text())["predictions"]
+    assert answer["q"] == ["str", "from-query"] and answer["token"] == ["str", "secret"]
+    assert answer["f"] == ["str", "form-f"] and answer["img"][:2] == ["file", "img.png"]
 
 
 def test_training_iris_reaches_done_with_a_chart(page: Any, server: str) -> None:
