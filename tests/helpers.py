@@ -34,9 +34,9 @@ def alive(pid: int) -> bool:
         return False
 
 
-async def wait_file(path: Path, timeout: float = 20.0) -> None:
-    """Wait until a training wrote something to ``path``."""
+async def wait_file(path: Path, timeout: float = 20.0, allow_empty: bool = False) -> None:
+    """Wait until a training wrote something to ``path`` (or, ``allow_empty``, made it)."""
     deadline = time.monotonic() + timeout
-    while not (path.exists() and path.stat().st_size):
+    while not (path.exists() and (allow_empty or path.stat().st_size)):
         assert time.monotonic() < deadline, "training never wrote %s" % path
         await asyncio.sleep(0.05)

@@ -25,7 +25,10 @@ async def test_lines_are_written_in_a_batch_shortly_after():
     for _ in range(3):
         log.add(Request({REQUEST_ID_KEY: "r-1"}), Response(), 0.00123)  # type: ignore[arg-type]
     assert stream.getvalue() == ""  # not yet: batched
-    await asyncio.sleep(0.4)
+    deadline = asyncio.get_running_loop().time() + 10
+    while len(stream.getvalue().splitlines()) < 3:  # the batch is written soon after, at once
+        assert asyncio.get_running_loop().time() < deadline, "the batch was never written"
+        await asyncio.sleep(0.02)
     lines = stream.getvalue().splitlines()
     assert len(lines) == 3
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO aiohttp.access: 127.0.0.1 "

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import aiohttp
 
+from tests.helpers import wait_file
 from tests.models import batcher
 
 CRASHY = "/v2/models/crashy/predict/"
@@ -38,19 +40,36 @@ async def test_timeout_in_threads_answers_504_and_the_server_goes_on(make_client
     assert resp.status == 200
 
 
-async def test_a_client_that_leaves_drops_its_waiting_prediction(make_client):
-    # One long prediction holds the only worker; the next waits, and its client leaves.
+async def _queued(client, depth: int) -> None:
+    """Wait until ``depth`` crashy predictions wait in line (the queue-depth metric)."""
+    deadline = time.monotonic() + 20
+    line = 'deepaas_queue_depth{model="crashy"} %d.0' % depth
+    while line not in await (await client.get("/metrics")).text():
+        assert time.monotonic() < deadline, "never %d waiting" % depth
+        await asyncio.sleep(0.02)
+
+
+async def _hold_the_worker(client, gate):
+    """A prediction that holds the only worker until ``gate`` exists; answers its task."""
+    busy = asyncio.create_task(client.post(CRASHY, params={"mode": "gate", "path": str(gate)}))
+    await wait_file(Path(str(gate) + ".running"), allow_empty=True)
+    return busy
+
+
+async def test_a_client_that_leaves_drops_its_waiting_prediction(make_client, tmp_path):
     client = await make_client("crashy", workers=1)
-    busy = asyncio.create_task(client.post(CRASHY, params={"sleep": "0.6"}))
-    await asyncio.sleep(0.1)
-    waiting = asyncio.create_task(client.post(CRASHY, params={"mode": "exit"}))
-    await asyncio.sleep(0.1)
+    gate, mark = tmp_path / "gate", tmp_path / "ran"
+    busy = await _hold_the_worker(client, gate)
+    waiting = asyncio.create_task(client.post(CRASHY, params={"mode": "touch",
+                                                              "path": str(mark)}))
+    await _queued(client, 1)
     waiting.cancel()  # the client hangs up while its prediction waits
     await asyncio.gather(waiting, return_exceptions=True)
+    gate.touch()
     assert (await busy).status == 200
-    # had the dropped prediction run, os._exit(3) would have killed the test process itself
-    resp = await client.post(CRASHY)
+    resp = await client.post(CRASHY)  # one worker, in order: the dropped one would run first
     assert resp.status == 200
+    assert not mark.exists(), "the prediction of a client that left was run"
 
 
 async def test_concurrent_requests_are_batched_each_with_its_own_answer(make_client):
@@ -91,12 +110,20 @@ async def test_coroutine_predict_runs_concurrently(make_client):
 
 
 async def test_uploads_of_a_dropped_prediction_are_removed(make_client, tmp_path):
-    client = await make_client("basic", tmp_dir=str(tmp_path), workers=1, max_queue=1)
-    statuses = []
-    for _ in range(3):
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    client = await make_client("crashy", tmp_dir=str(uploads), workers=1, max_queue=1)
+    busy = await _hold_the_worker(client, tmp_path / "gate")
+
+    def post():
         form = aiohttp.FormData()
         form.add_field("data", b"x" * 100, filename="f.bin")
-        statuses.append(client.post("/v2/models/basic/predict/", params={"n": "1"}, data=form))
-    done = await asyncio.gather(*statuses)
-    assert all(r.status in (200, 503) for r in done)
-    assert list(tmp_path.iterdir()) == []
+        return asyncio.create_task(client.post(CRASHY, data=form))
+
+    waiting = post()
+    await _queued(client, 1)
+    refused = await post()  # the line is full: dropped at once, its upload with it
+    assert refused.status == 503
+    (tmp_path / "gate").touch()
+    assert (await busy).status == 200 and (await waiting).status == 200
+    assert list(uploads.iterdir()) == []
