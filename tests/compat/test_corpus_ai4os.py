@@ -1,6 +1,7 @@
 """Our answers where the corpus fixtures mirroring ai4os / ai4os-hub modules are meant to differ.
 
-The replay test (``test_reference_answers.py``) skips the cases named "DIFFER intended": the
+The replay test (``test_reference_answers.py``) holds the cases named "DIFFER intended" to the
+answer each case file gives as ours; the
 reference answers them wrongly (the text "Server got itself in trouble" for a module's error or
 a response it cannot serialise, a 422 for an argument the contract says is never read). Each such
 case is checked here against what we answer. A few behaviours the reference cannot be recorded

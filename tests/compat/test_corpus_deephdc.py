@@ -1,6 +1,7 @@
 """Our answers where the corpus fixtures mirroring deephdc modules are meant to differ.
 
-The replay test (``test_reference_answers.py``) skips the cases named "DIFFER intended": the
+The replay test (``test_reference_answers.py``) holds the cases named "DIFFER intended" to the
+answer each case file gives as ours; the
 reference answers them wrongly (a text 500 where a module's error should be said in JSON, a 500
 for a value JSON cannot hold, ...). Each such case is checked here against what we answer.
 """
