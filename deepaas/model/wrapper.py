@@ -139,6 +139,7 @@ class ModelWrapper:
         self.response_schema = _response_schema(obj, name)
         #: Fields of this model's answers already reported for NaN or Infinity sent as null.
         self.null_warnings = NullWarnings(name)
+        self._metadata_texted = False  # warned that metadata values were shown as text
 
     def __repr__(self) -> str:
         return "<ModelWrapper %s from %s>" % (self.name, self.source or self.obj)
@@ -202,7 +203,8 @@ class ModelWrapper:
         # A listing must never fail over one model's description: metadata is text the
         # author wrote (a version object, a Decimal), so such values are shown as text.
         shown, texted = jsonable_text(meta)
-        if texted:
+        if texted and not self._metadata_texted:  # once: the listing asks on every request
+            self._metadata_texted = True
             LOG.warning("model %r: get_metadata() returned values with no JSON form at %s; "
                         "shown as text", self.name, ", ".join(texted))
         return dict(shown)

@@ -173,6 +173,7 @@ async def test_metadata_with_values_json_cannot_hold_never_breaks_the_listing(se
                for r in caplog.records)
     resp = await client.get("/v2/models/odd/")
     assert resp.status == 200 and strict(await resp.text())["version"] == "1.2.3"
+    assert sum("get_metadata()" in r.getMessage() for r in caplog.records) == 1  # not per GET
 
 
 async def test_none_answered_raw_is_an_empty_body_as_in_deepaas_2(serve):
