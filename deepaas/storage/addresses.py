@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 from typing import TYPE_CHECKING
 
@@ -20,9 +21,10 @@ from deepaas.exceptions import RemoteRefused, RemoteUnavailable
 if TYPE_CHECKING:
     from aiohttp.abc import ResolveResult
 
-__all__ = ["address_problem", "is_literal", "lookup", "refuse_forbidden", "check_host",
-           "GuardedResolver"]
+__all__ = ["address_problem", "is_literal", "lookup", "refuse_forbidden", "allowed_addresses",
+           "check_host", "GuardedResolver"]
 
+_log = logging.getLogger(__name__)
 _KINDS = ("loopback", "link_local", "multicast", "unspecified", "reserved", "private")
 
 
@@ -46,13 +48,21 @@ def lookup(host: str, port: int, family: int = socket.AF_UNSPEC) -> list[tuple[i
 
 
 def refuse_forbidden(host: str, addresses: list[str]) -> None:
-    """Raise RemoteRefused when one of host's addresses is not public."""
+    """Raise RemoteRefused when one of host's addresses is not public.
+
+    The message never says what a name resolves to: that would let a client map the
+    server's internal network through its DNS. The log (for the operator) does.
+    """
     for address in addresses:
         kind = address_problem(address)
         if kind is None:
             continue
-        what = ("%s is a %s address" % (host, kind) if host == address
-                else "%s resolves to a %s address %s" % (host, kind, address))
+        if host == address:  # an IP literal: the client wrote it, nothing is revealed
+            what = "%s is a %s address" % (host, kind)
+        else:
+            _log.warning("remote data: %s resolves to a %s address (%s): refused", host, kind,
+                         address)
+            what = "the address of host %s is not allowed" % host
         raise RemoteRefused(what + ": this server does not fetch from internal addresses")
 
 
@@ -65,22 +75,33 @@ def is_literal(host: str) -> bool:
     return True
 
 
+def allowed_addresses(host: str, port: int) -> list[str]:
+    """Every address of host (an IP literal: itself), refused unless all are public.
+
+    A blocking call (DNS): run it in a thread. Raises RemoteRefused, or RemoteUnavailable
+    when the name does not resolve.
+    """
+    if is_literal(host):
+        refuse_forbidden(host, [host])
+        return [host]
+    try:
+        found = [address for _, address in lookup(host, port)]
+    except OSError as exc:
+        raise RemoteUnavailable("host %s could not be resolved (%s)"
+                                % (host, exc.strerror or exc)) from None
+    refuse_forbidden(host, found)
+    return found
+
+
 async def check_host(host: str, port: int) -> None:
     """Resolve host (in a thread) and refuse it when any address is not public.
 
     This answers the client with a clear message before any connection is made; the
-    connections themselves are guarded again (see ``deepaas.storage.fetch``), since DNS may
-    answer differently a moment later and redirects lead to other hosts.
+    connections themselves are guarded again (see ``deepaas.storage.fetch`` and
+    ``deepaas.storage.webdav``), since DNS may answer differently a moment later and
+    redirects lead to other hosts.
     """
-    if is_literal(host):
-        refuse_forbidden(host, [host])
-        return
-    try:
-        found = await asyncio.to_thread(lookup, host, port)
-    except OSError as exc:
-        raise RemoteUnavailable("host %s could not be resolved (%s)"
-                                % (host, exc.strerror or exc)) from None
-    refuse_forbidden(host, [address for _, address in found])
+    await asyncio.to_thread(allowed_addresses, host, port)
 
 
 class GuardedResolver(AbstractResolver):

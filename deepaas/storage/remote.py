@@ -122,7 +122,8 @@ class RemoteData:
         if target.webdav:
             # httpx loads its CA bundle when built: not on the loop.
             return await asyncio.to_thread(WebdavSource, target, credentials,
-                                           self._settings.remote_timeout)
+                                           self._settings.remote_timeout,
+                                           self._settings.remote_private)
         return HttpSource(target, self._policy, credentials, self._settings.remote_private)
 
     async def _download(self, source: Source, target: Target, key: str,

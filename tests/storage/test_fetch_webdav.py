@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+import socket
 from pathlib import Path
 
 import pytest
 
 from deepaas.exceptions import RemoteNotFound, RemoteRefused, RemoteTooLarge
 from deepaas.storage import RemoteData
+from deepaas.storage import addresses as addresses_module
 from tests.storage import settings_for
 from tests.storageservers import HttpFiles, WebdavServer
 
@@ -109,3 +111,60 @@ async def test_webdav_redirects_are_not_followed(tmp_path: Path, http_files: Htt
     assert caught.value.message == (
         "%s redirects to /files/a.txt; redirects are not followed for WebDAV" % url)
     assert not http_files.gets
+
+
+@pytest.fixture
+def dav_test(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """"dav.test" resolves to 127.0.0.1, which counts as public here, so that the test server
+    can be reached with --remote-private off; answers the names looked up, in order."""
+    looked_up: list[str] = []
+    real_kind = addresses_module.address_problem
+
+    def kind(address: str) -> str | None:
+        return None if address == "127.0.0.1" else real_kind(address)
+
+    def lookup(host: str, port: int, family: int = 0) -> list[tuple[int, str]]:
+        assert host == "dav.test"  # no real DNS query, ever
+        looked_up.append(host)
+        return [(socket.AF_INET, "127.0.0.1")]
+
+    monkeypatch.setattr(addresses_module, "address_problem", kind)
+    monkeypatch.setattr(addresses_module, "lookup", lookup)
+    return looked_up
+
+
+async def test_a_public_name_is_fetched_through_the_checked_address(
+        tmp_path: Path, webdav_server: WebdavServer, dav_test: list[str]) -> None:
+    name = unique("named.txt")
+    webdav_server.write(name, b"by name")
+    entry = "dav.test:%d=alice:%s" % (webdav_server.port, webdav_server.password)
+    remote = RemoteData(settings_for(tmp_path, "webdav://dav.test:*", storage_auth=(entry,),
+                                     remote_private=False))
+    fetched = await remote.fetch("webdav://dav.test:%d/%s" % (webdav_server.port, name),
+                                 str(tmp_path / "in"))
+    assert Path(fetched.path).read_bytes() == b"by name"
+    assert len(dav_test) >= 2  # checked first, then resolved again when connecting
+
+
+async def test_a_dns_answer_that_changes_before_the_connection_is_refused(
+        tmp_path: Path, webdav_server: WebdavServer, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    answers = iter([[(socket.AF_INET, "1.1.1.1")]])
+
+    def rebinding(host: str, port: int, family: int = 0) -> list[tuple[int, str]]:
+        # public for the first check, the loopback a moment later (DNS rebinding)
+        assert host == "rebind.test"
+        return next(answers, [(socket.AF_INET, "127.0.0.1")])
+
+    monkeypatch.setattr(addresses_module, "lookup", rebinding)
+    name = unique("secret.txt")
+    webdav_server.write(name, b"internal")
+    remote = RemoteData(settings_for(tmp_path, "webdav://rebind.test:*", remote_private=False))
+    with pytest.raises(RemoteRefused) as caught:
+        await remote.fetch("webdav://rebind.test:%d/%s" % (webdav_server.port, name),
+                           str(tmp_path / "in"))
+    assert caught.value.message == ("the address of host rebind.test is not allowed: this "
+                                    "server does not fetch from internal addresses")
+    assert next(answers, None) is None  # the first answer was checked, and passed
+    assert caught.value.__cause__ is None and remote.downloads == 0
+    assert "127.0.0.1" in caplog.text  # the operator's log says where it led
