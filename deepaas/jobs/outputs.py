@@ -4,9 +4,12 @@ uploaded to the output storage (``--output-storage``) when it ends."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import shutil
-from pathlib import Path
+import stat
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from deepaas.exceptions import DeepaasError, OutputNotFound
@@ -23,11 +26,24 @@ class Uploader(Protocol):
 
 
 def list_files(folder: Path) -> list[dict[str, Any]]:
-    """``[{"name": "relative/path", "size": bytes}]`` of every file under ``folder``, sorted."""
+    """``[{"name": "relative/path", "size": bytes}]`` of every file under ``folder``, sorted.
+
+    Symbolic links are not listed, nor are the folders they lead to entered (the upload to
+    the output storage skips them too): a training could make one to any file the server
+    may read, and its size, then its bytes, would be answered.
+    """
     if not folder.is_dir():
         return []
-    return [{"name": path.relative_to(folder).as_posix(), "size": path.stat().st_size}
-            for path in sorted(folder.rglob("*")) if path.is_file()]
+    found = []
+    for top, _, names in os.walk(folder):  # followlinks=False: a linked folder is not entered
+        for name in names:
+            path = Path(top, name)
+            with contextlib.suppress(OSError):  # gone meanwhile, or unreadable
+                info = path.lstat()
+                if stat.S_ISREG(info.st_mode):  # neither a link nor a socket or a fifo
+                    found.append((PurePosixPath(path.relative_to(folder).as_posix()),
+                                  info.st_size))
+    return [{"name": str(name), "size": size} for name, size in sorted(found)]
 
 
 async def settle(folder: Path, uuid: str, storage: Uploader | None,
@@ -52,9 +68,18 @@ async def settle(folder: Path, uuid: str, storage: Uploader | None,
 
 
 def find_file(folder: Path, name: str) -> Path:
-    """The output file ``name`` (a relative path), never anything outside ``folder``."""
-    root = folder.resolve()
-    path = (root / name).resolve()
-    if root not in path.parents or not path.is_file():
-        raise OutputNotFound("no output file %r here" % name)
+    """The output file ``name`` (a relative path), never anything outside ``folder``.
+
+    A name that cannot be a file (a NUL byte, too long for the filesystem) is not found like
+    any other; the answer names the file as asked, never where the folder is.
+    """
+    try:
+        root = folder.resolve()
+        path = (root / name).resolve()  # links followed: where they lead must be inside
+        found = root in path.parents and path.is_file()
+    except (OSError, ValueError):
+        found = False
+    if not found:
+        shown = name if len(name) <= 200 else name[:200] + "..."
+        raise OutputNotFound("no output file %r here" % shown)
     return path
