@@ -137,8 +137,11 @@ def _fetch_all(spec: margs.ArgSpec, kwargs: dict[str, Any], tmp_dir: str | None,
                copies: list[str]) -> dict[str, Any]:
     """``kwargs`` with each file argument given as a URL fetched into a temp file."""
     wanted = {n: f for n, f in spec.readable().items() if margs.is_file_field(f)}
-    data = {margs.wire_name(n, f): kwargs.get(n) for n, f in wanted.items()}
-    if not any(looks_like_url(v) for v in data.values()):
+    # Only the URLs: the other values are paths of files here, which the server would refuse
+    # (``collect`` checked that they exist).
+    data = {margs.wire_name(n, f): kwargs[n] for n, f in wanted.items()
+            if looks_like_url(kwargs.get(n))}
+    if not data:
         return kwargs
 
     async def fetch() -> None:
@@ -150,7 +153,8 @@ def _fetch_all(spec: margs.ArgSpec, kwargs: dict[str, Any], tmp_dir: str | None,
             await remote.close()
 
     asyncio.run(fetch())
-    return {**kwargs, **{n: data[margs.wire_name(n, f)] for n, f in wanted.items()}}
+    return {**kwargs, **{n: data[margs.wire_name(n, f)] for n, f in wanted.items()
+                         if margs.wire_name(n, f) in data}}
 
 
 @contextlib.contextmanager

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from deepaas.exceptions import RemoteDataError, RemoteRefused
+from deepaas.exceptions import InvalidInput, RemoteDataError, RemoteRefused
 from deepaas.model import args as margs
 from deepaas.model.wrapper import UploadedFile
 from deepaas.storage.remote import RemoteData, looks_like_url
 
-__all__ = ["fetch_remote"]
+__all__ = ["NOT_A_FILE", "fetch_remote"]
+
+#: The 422 message for a file argument whose value is neither a file nor a URL to fetch.
+NOT_A_FILE = "Not a file: upload one, or give a URL this server may fetch."
+
+
+def _urls(spec: margs.ArgSpec, data: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """``{wire: (name, url)}`` of the file arguments given as URLs; any other value that is
+    not a file (``file:///etc/passwd``, a path, a number) is a 422: a module that declares a
+    file must get one, never a string naming something on the server."""
+    urls, invalid = {}, {}
+    for name, field in spec.readable().items():
+        wire = margs.wire_name(name, field)
+        value = data.get(wire)
+        if not margs.is_file_field(field) or value is None or isinstance(value, UploadedFile):
+            continue
+        if looks_like_url(value):
+            urls[wire] = (name, value)
+        else:
+            invalid[wire] = [NOT_A_FILE]
+    if invalid:
+        raise InvalidInput(invalid)
+    return urls
 
 
 async def fetch_remote(spec: margs.ArgSpec, data: dict[str, Any], remote: RemoteData | None,
@@ -18,12 +40,8 @@ async def fetch_remote(spec: margs.ArgSpec, data: dict[str, Any], remote: Remote
     """File arguments given as URLs become files, as if uploaded: fetched (or found in the
     cache) by the server, when ``--remote-data`` allows their URL. ``urls`` gets each such
     argument's URL, by the module's name for it (a training record shows where its data
-    came from)."""
-    for name, field in spec.readable().items():
-        wire = margs.wire_name(name, field)
-        url = data.get(wire)
-        if not margs.is_file_field(field) or not isinstance(url, str) or not looks_like_url(url):
-            continue
+    came from). A file argument that is neither a file nor such a URL is an InvalidInput."""
+    for wire, (name, url) in _urls(spec, data).items():
         if remote is None or not remote.enabled:
             raise RemoteRefused("%s: this server does not fetch files from URLs (remote data "
                                 "is off; see --remote-data)" % wire)

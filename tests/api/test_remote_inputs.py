@@ -148,3 +148,32 @@ async def test_concurrent_requests_for_one_url_download_it_once(make_client, rem
     assert [status for status, _ in answers] == [200] * 6
     assert {body["predictions"]["data"] for _, body in answers} == {"everyone wants this"}
     assert http_files.gets["/files/popular.csv"] == 1
+
+
+@pytest.mark.parametrize("value", ["file:///etc/passwd", "/etc/passwd", "foo", "",
+                                   "ftp://127.0.0.1/a.txt"])
+@pytest.mark.parametrize("remote_on", [True, False])
+async def test_a_file_argument_that_is_neither_a_file_nor_a_url_is_422(
+        make_client, remote_settings, value, remote_on):
+    overrides = remote_settings if remote_on else {}
+    client = await make_client("remote", **overrides)
+    status, body = await _predict(client, value)
+    assert (status, body) == (422, {"data": [
+        "Not a file: upload one, or give a URL this server may fetch."]})
+    trainer = await make_client("trainer", **overrides)
+    resp = await trainer.post(TRAIN, params={"data": value})
+    assert resp.status == 422 and "data" in await resp.json()
+
+
+def test_deepaas_cli_takes_a_path_beside_a_url(tmp_path, http_files, monkeypatch):
+    from deepaas.cmd.cli_options import temp_uploads
+    from tests.conftest import wrapper
+
+    monkeypatch.chdir(tmp_path)  # the CLI's cache goes to ./deepaas-data
+    local = tmp_path / "local.txt"
+    local.write_text("from disk")
+    url = http_files.write("far.txt", b"from afar")
+    spec = wrapper("basic").predict_args
+    with temp_uploads(spec, {"data": str(local), "other": url}) as converted:
+        texts = {name: Path(converted[name].filename).read_text() for name in ("data", "other")}
+    assert texts == {"data": "from disk", "other": "from afar"}
