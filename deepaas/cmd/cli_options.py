@@ -24,7 +24,7 @@ from marshmallow import fields as ma_fields
 
 from deepaas.config import load_settings
 from deepaas.exceptions import InvalidInput
-from deepaas.files import remove_files
+from deepaas.files import owned_prefix, remove_files
 from deepaas.model import args as margs
 from deepaas.model.wrapper import UploadedFile
 from deepaas.storage.arguments import fetch_remote
@@ -170,7 +170,7 @@ def temp_uploads(spec: margs.ArgSpec, kwargs: dict[str, Any],
             path = converted.get(name)
             if not margs.is_file_field(field) or not isinstance(path, str):
                 continue
-            fd, copy = tempfile.mkstemp(prefix="deepaas-upload-", dir=tmp_dir)
+            fd, copy = tempfile.mkstemp(prefix=owned_prefix("upload"), dir=tmp_dir)
             copies.append(copy)
             with os.fdopen(fd, "wb") as target, open(path, "rb") as source:
                 shutil.copyfileobj(source, target)

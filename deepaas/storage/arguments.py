@@ -46,9 +46,7 @@ async def fetch_remote(spec: margs.ArgSpec, data: dict[str, Any], remote: Remote
             raise RemoteRefused("%s: this server does not fetch files from URLs (remote data "
                                 "is off; see --remote-data)" % wire)
         try:
-            # Beside the cache by default: the file handed out is then a hard link, not a
-            # copy of what may be gigabytes of dataset.
-            fetched = await remote.fetch(url, tmp_dir or str(remote.cache_dir / "handed-out"))
+            fetched = await remote.fetch(url, tmp_dir or str(remote.hand_out_dir))
         except RemoteDataError as exc:
             exc.message = "%s: %s" % (wire, exc.message)  # which argument it was
             exc.args = (exc.message,)

@@ -5,6 +5,7 @@ Layout of the cache folder::
     data/KEY          a file's bytes (KEY: a hash of its URL)
     meta/KEY.json     its URL, validator, name, content type, size and last use
     tmp/*.part        downloads in progress, renamed into data/ once complete
+    handed-out/       files handed out (hard links) when no --tmp-dir is set
     locks/KEY.lock    flock'ed by whoever reads or writes KEY, in any process
 
 An entry exists while its sidecar in ``meta/`` does: the sidecar is removed before the data is
@@ -28,6 +29,8 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
+
+from deepaas.files import owned_prefix
 
 __all__ = ["Cache", "Entry"]
 
@@ -101,7 +104,7 @@ class Cache:
         """A new empty file for a download, on the cache's filesystem (renames are atomic)."""
         folder = self.root / "tmp"
         folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(suffix=".part", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=owned_prefix("part"), suffix=".part", dir=folder)
         os.close(fd)
         return Path(name)
 
@@ -125,7 +128,8 @@ class Cache:
         suffix = "".join(c for c in PurePosixPath(entry.filename).suffix if c.isalnum()
                          or c == ".")[:16]
         while True:
-            dest = Path(into) / ("deepaas-remote-%s%s" % (secrets.token_hex(8), suffix))
+            dest = Path(into) / ("%s%s%s" % (owned_prefix("remote"), secrets.token_hex(8),
+                                             suffix))
             try:
                 os.link(source, dest)
             except FileExistsError:

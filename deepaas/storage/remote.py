@@ -73,6 +73,17 @@ class RemoteData:
     def cache_dir(self) -> Path:
         return self._cache.root
 
+    @property
+    def hand_out_dir(self) -> Path:
+        """Where fetched files go when no ``--tmp-dir`` is set: beside the cache, so that
+        each is a hard link, not a copy of what may be gigabytes of dataset."""
+        return self._cache.root / "handed-out"
+
+    @property
+    def temp_dirs(self) -> tuple[Path, ...]:
+        """Where fetches leave temp files: downloads in progress, and files handed out."""
+        return self._cache.root / "tmp", self.hand_out_dir
+
     async def fetch(self, url: str, into: str) -> Fetched:
         """Fetch ``url`` into a new file in the folder ``into`` (created when missing).
 
