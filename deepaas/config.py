@@ -55,6 +55,7 @@ class Settings:
     doc_endpoint: bool = True
     client_max_size: int = 100 * 1024 * 1024
     cancel_grace: float = 5.0
+    training_cgroups: bool = True
     shutdown_timeout: float = 30.0
     data_dir: str = "deepaas-data"
     max_trainings: int = 0
@@ -139,8 +140,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("metrics", parse_bool, "Serve Prometheus metrics at /metrics (and count requests)."),
     Option("client_max_size", parse_size, "Largest request body, uploads included (bytes, or "
            "e.g. 100MiB; 0: no limit); larger ones are answered 413."),
-    Option("cancel_grace", between(float, 0),
-           "Seconds a cancelled training gets between SIGTERM and SIGKILL."),
+    Option("cancel_grace", between(float, 0), "Seconds a cancelled training, and what a "
+           "training leaves running when it ends, get between SIGTERM and SIGKILL."),
+    Option("training_cgroups", parse_bool, "Put each training's processes in a cgroup v2 of "
+           "their own where the machine allows it, so that none escapes its end; otherwise "
+           "(or false) they are found by the job id in their environment."),
     Option("shutdown_timeout", between(float, 0), "Seconds requests in flight get to finish "
            "when the server is asked to stop."),
     Option("data_dir", str, "Where training records, logs and models' files are kept "

@@ -24,6 +24,7 @@ SOURCES = {
     "notimpl": "tests.models.notimpl",
     "asyncmod": "tests.models.asyncmod",
     "trainer": "tests.models.trainer",
+    "detached": "tests.models.detached",
     "dictschema": "tests.models.dictschema",
     "crashy": "tests.models.crashy",
     "batcher": "tests.models.batcher",

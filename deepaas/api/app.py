@@ -79,8 +79,8 @@ def _executor(settings: Settings, ray: RayConnection | None) -> Executor:
         from deepaas.cluster.training import RayExecutor  # only then: Ray is an extra
 
         return RayExecutor(ray, cpus=settings.ray_cpus, gpus=settings.ray_gpus,
-                           memory=settings.ray_memory)
-    return LocalExecutor()
+                           memory=settings.ray_memory, cgroups=settings.training_cgroups)
+    return LocalExecutor(cgroups=settings.training_cgroups)
 
 
 def _job_manager(settings: Settings, ray: RayConnection | None) -> JobManager:

@@ -3,8 +3,10 @@
 The actor starts the very same training process a local server would (``deepaas.jobs.child``,
 in a process group of its own that dies with the actor) on its node, keeps its log and progress
 reports there, and answers polls from the server, which copies the log into the job's log file
-and folds the reports into the record. Cancelling asks the actor to stop the process group, then
-kills the actor itself; a node or worker that dies ends the job in ``error`` with Ray's reason.
+and folds the reports into the record. When the training ends or is cancelled, the actor stops
+every process it started on the node (found by cgroup or job id, as a local server does), then
+the server kills the actor; a node or worker that dies ends the job in ``error`` with Ray's
+reason.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ray.exceptions import RayActorError, RayError
 from deepaas import ENV_DATA_DIR
 from deepaas.cluster.connection import RayConnection
 from deepaas.cluster.shipping import pack, resources, unpack
-from deepaas.jobs import process
+from deepaas.jobs import process, tracking
 from deepaas.jobs.executor import Execution
 from deepaas.jobs.process import Launch, Outcome
 
@@ -52,11 +54,14 @@ class TrainingActor:
     async def start(self, launch: dict[str, Any]) -> dict[str, Any]:
         """Start the training process; answer where it runs."""
         data_dir = Path(os.environ.get(ENV_DATA_DIR) or os.path.join(self._dir, "data"))
+        # What the training leaves running on this node is stopped at its end, found by its
+        # cgroup on this node or its job id, as on a local server.
         self._proc = await process.start(Launch(
             job_id=launch["job_id"], name=launch["name"], source=launch["source"],
             kwargs=unpack(launch["kwargs"], self._dir), warm=launch["warm"],
             log_path=self._log, data_dir=data_dir, tmp_dir=self._dir,
-            output_dir=self._outputs))
+            output_dir=self._outputs, grace=launch["grace"]),
+            tracking.cgroup_home() if launch["cgroups"] else None)
         self._collector = asyncio.create_task(self._collect(self._proc))  # held: not collected
         return {"pid": self._proc.pid, "node": ray.get_runtime_context().get_node_id()}
 
@@ -100,9 +105,10 @@ def _died(exc: BaseException) -> str:
 class RayExecution:
     """The server's side of one training on Ray: polls it and copies its log home."""
 
-    def __init__(self, actor: Any, launch: Launch) -> None:
+    def __init__(self, actor: Any, launch: Launch, cgroups: bool) -> None:
         self._actor = actor
         self._launch = launch
+        self._cgroups = cgroups
         self._pid: int | None = None
         self._reports: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -126,7 +132,8 @@ class RayExecution:
         remote = pack(self._launch.kwargs)
         info = await self._actor.start.remote({
             "job_id": self._launch.job_id, "name": self._launch.name,
-            "source": self._launch.source, "kwargs": remote, "warm": self._launch.warm})
+            "source": self._launch.source, "kwargs": remote, "warm": self._launch.warm,
+            "grace": self._launch.grace, "cgroups": self._cgroups})
         self._pid = info["pid"]
         LOG.info("training %s runs on Ray node %s (pid %s)", self._launch.job_id, info["node"],
                  self._pid)
@@ -170,7 +177,8 @@ class RayExecution:
             await asyncio.to_thread(target.write_bytes, data)
 
     async def terminate(self, grace: float) -> None:
-        """Stop the process group on its node, then kill the actor: nothing of it survives."""
+        """Stop the training's processes on its node, then kill the actor: nothing of it
+        survives."""
         if self._pid is not None:
             with contextlib.suppress(RayError, asyncio.TimeoutError):
                 await asyncio.wait_for(self._actor.terminate.remote(grace), grace + 10)
@@ -192,6 +200,8 @@ class RayExecutor:
     cpus: float = 1.0
     gpus: float = 0.0
     memory: int = 0
+    #: Whether a training gets a cgroup v2 of its own on its node, where the node allows it.
+    cgroups: bool = True
 
     async def open(self) -> None:
         await self.connection.open()
@@ -204,7 +214,7 @@ class RayExecutor:
         actor_class = ray.remote(TrainingActor)
         actor = actor_class.options(
             name="deepaas-train-" + launch.job_id, max_restarts=0, **options).remote()
-        return RayExecution(actor, launch)
+        return RayExecution(actor, launch, self.cgroups)
 
     def kill_leftovers(self, job_ids: Iterable[str]) -> None:
         """Actors belong to the server that made them: Ray ended them when it died."""

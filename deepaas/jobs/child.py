@@ -3,7 +3,8 @@
 It reads a pickled request on standard input (the module's import reference, the keyword
 arguments, whether to warm), loads the module again, warms it as the server did, calls
 ``train(**kwargs)`` and writes the outcome as JSON to RESULT_PATH. It is started as the leader
-of its own process group, so that cancelling kills everything it started.
+of its own process group (and where the machine allows it in a cgroup of its own), so that
+cancelling or ending the training stops everything it started (``deepaas.jobs.tracking``).
 """
 
 from __future__ import annotations

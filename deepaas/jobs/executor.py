@@ -7,13 +7,17 @@ for real. Local processes are the default; ``deepaas.cluster.training`` runs the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 from typing import Any, Protocol
 
-from deepaas.jobs import process
+from deepaas.jobs import process, tracking
 from deepaas.jobs.process import Launch, Outcome
 
 __all__ = ["Execution", "Executor", "LocalExecutor", "Launch", "Outcome"]
+
+LOG = logging.getLogger(__name__)
 
 
 class Execution(Protocol):
@@ -27,10 +31,13 @@ class Execution(Protocol):
         """Progress reports as the training sends them, until it ends."""
 
     async def wait(self) -> Outcome:
-        """Wait for the end; everything the training wrote is in its log file by then."""
+        """Wait for the end; everything the training wrote is in its log file by then, and
+        nothing it started runs any more (what was left got SIGTERM, then SIGKILL after the
+        launch's grace)."""
 
     async def terminate(self, grace: float) -> None:
-        """Stop it: politely, then by force after ``grace`` seconds; return once it is gone."""
+        """Stop it and every process it started: politely, then by force after ``grace``
+        seconds; return once it is gone."""
 
 
 class Executor(Protocol):
@@ -51,19 +58,25 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Each training in a process group of its own on this machine."""
+    """Each training in a process group, and where the machine allows it a cgroup v2, of its
+    own on this machine (``cgroups=False``: never a cgroup; its job id finds its processes)."""
 
     wants_resources = False
 
+    def __init__(self, cgroups: bool = True) -> None:
+        self._cgroups = cgroups
+        self._home: Path | None = None
+
     async def open(self) -> None:
-        pass
+        self._home = tracking.cgroup_home() if self._cgroups else None
+        LOG.info("a training's processes are found by %s", "their cgroup under %s" % self._home
+                 if self._home is not None else "the job id in their environment")
 
     async def close(self) -> None:
         pass
 
     async def start(self, launch: Launch) -> Execution:
-        return await process.start(launch)
+        return await process.start(launch, self._home)
 
     def kill_leftovers(self, job_ids: Iterable[str]) -> None:
-        process.kill_leftovers(job_ids)
-
+        tracking.kill_leftovers(job_ids, self._home)

@@ -266,7 +266,8 @@ class JobManager:
         return job
 
     async def cancel(self, model: str, uuid: str) -> Job:
-        """Cancel a queued or running training (its whole process group); answer the record.
+        """Cancel a queued or running training (and every process it started); answer the
+        record.
 
         A training another server runs is cancelled by that server, asked through the shared
         store; this answers once it is recorded as ended (or, past a bound, as it stands).
@@ -330,7 +331,7 @@ class JobManager:
                 data_dir=self._data_dir, tmp_dir=self._tmp_dir,
                 resources=(await asyncio.to_thread(_declared_resources, active.model)
                            if self._executor.wants_resources else {}),
-                output_dir=self.output_dir(job.uuid)))
+                output_dir=self.output_dir(job.uuid), grace=self._grace))
         except Exception as exc:
             LOG.exception("training %s of %s could not start", job.uuid, job.model)
             await self._end(active, process.Outcome(False, message="could not start: %s"

@@ -13,11 +13,14 @@ import pickle
 import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from deepaas import ENV_DATA_DIR
+from deepaas.jobs import tracking
+from deepaas.jobs.tracking import kill_leftovers, processes_of
 from deepaas.lifeline import ENV_SERVER_PID
 from deepaas.progress import ENV_FD, ENV_JOB_ID, ENV_OUTPUT_DIR
 
@@ -25,6 +28,8 @@ __all__ = ["Launch", "Outcome", "TrainingProcess", "start", "kill_leftovers", "p
 
 LOG = logging.getLogger(__name__)
 _MAX_REPORT = 64 * 1024
+_POLL = 0.05  # seconds between looks at what of a stopping training still runs
+_KILL_WAIT = 5.0  # how long SIGKILLed processes get to go (one in uninterruptible I/O waits)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +48,8 @@ class Launch:
     resources: dict[str, Any] = dataclasses.field(default_factory=dict)
     #: Where the training writes what it produces (``deepaas.progress.output_dir()``).
     output_dir: Path | None = None
+    #: Seconds what the training leaves running gets between SIGTERM and SIGKILL at its end.
+    grace: float = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,14 +67,20 @@ def _kill_group(pgid: int, sig: int) -> None:
 
 
 class TrainingProcess:
-    """A running ``deepaas.jobs.child``: the leader of its own process group."""
+    """A running ``deepaas.jobs.child``: the leader of its own process group, and of every
+    process it starts (its :class:`~deepaas.jobs.tracking.Tracker` finds them)."""
 
     def __init__(self, proc: asyncio.subprocess.Process, result_path: Path,
-                 reports: asyncio.StreamReader, transport: asyncio.BaseTransport) -> None:
+                 reports: asyncio.StreamReader, transport: asyncio.BaseTransport,
+                 tracker: tracking.Tracker, grace: float) -> None:
         self._proc = proc
         self._result_path = result_path
         self._reports = reports
         self._transport = transport
+        self._tracker = tracker
+        self._grace = grace
+        self._ending: asyncio.Future[None] | None = None
+        self._group_gone = False
 
     @property
     def pid(self) -> int | None:
@@ -88,9 +101,9 @@ class TrainingProcess:
                     yield record
 
     async def wait(self) -> Outcome:
-        """Wait for the process to end, then clean up its group and read its outcome."""
+        """Wait for the process to end, stop whatever it left running, read its outcome."""
         code = await self._proc.wait()
-        _kill_group(self._proc.pid, signal.SIGKILL)  # whatever the module left running
+        await self._end_all(self._grace)  # a process it left behind may hold the reports pipe
         self._transport.close()
         try:
             data = json.loads(self._result_path.read_text(encoding="utf-8"))
@@ -104,13 +117,69 @@ class TrainingProcess:
         return Outcome(False, message=str(data.get("message", "training failed")))
 
     async def terminate(self, grace: float) -> None:
-        """SIGTERM the whole group, SIGKILL it after ``grace`` seconds, wait for the leader."""
-        if self._proc.returncode is None:
-            _kill_group(self._proc.pid, signal.SIGTERM)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._proc.wait()), grace)
-        _kill_group(self._proc.pid, signal.SIGKILL)
+        """SIGTERM every process of the training, SIGKILL what is left after ``grace``
+        seconds; return once the leader is gone."""
+        await self._end_all(grace)
         await self._proc.wait()
+
+    async def _end_all(self, grace: float) -> None:
+        """The one sweep of a training, started by its end or a stop, whichever comes first
+        (the other joins it)."""
+        if self._ending is None:
+            self._ending = asyncio.ensure_future(self._sweep(grace))
+        await asyncio.shield(self._ending)
+
+    async def _sweep(self, grace: float) -> None:
+        began = time.monotonic()
+        left = await self._signal(signal.SIGTERM)
+        if left and not await self._gone(grace):
+            LOG.warning("training %s: %d process(es) still running %.1f s after SIGTERM: "
+                        "SIGKILL", self._tracker.job_id, len(await self._left()), grace)
+            await self._signal(signal.SIGKILL)
+            await self._gone(_KILL_WAIT)
+        self._tracker.release()
+        if left:
+            LOG.info("training %s: stopped its processes (%s) in %.2f s",
+                     self._tracker.job_id, self._tracker.kind, time.monotonic() - began)
+
+    def _check_group(self) -> None:
+        """Once the training's process group is seen empty its id may be reused by another
+        program's group: it is never signalled again."""
+        if not self._group_gone:
+            try:
+                os.killpg(self._proc.pid, 0)
+            except ProcessLookupError:
+                self._group_gone = True
+            except PermissionError:  # it exists
+                pass
+
+    async def _left(self) -> list[int]:
+        """The training's processes still running, its leader included until it is reaped."""
+        self._check_group()
+        found = await asyncio.to_thread(self._tracker.pids)  # scanning /proc takes a while
+        running = self._proc.returncode is None and self._proc.pid not in found
+        return found + [self._proc.pid] if running else found
+
+    async def _signal(self, sig: int) -> list[int]:
+        """Send ``sig`` to the group and every tracked process; answer those that ran."""
+        self._check_group()
+        if not self._group_gone:
+            _kill_group(self._proc.pid, sig)
+        left = await self._left()
+        if sig == signal.SIGKILL:
+            await asyncio.to_thread(self._tracker.kill)
+        else:
+            tracking.signal_all(left, sig)
+        return left
+
+    async def _gone(self, timeout: float) -> bool:
+        """Wait until nothing of the training runs; False when ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        while await self._left():
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(_POLL)
+        return True
 
 
 def _environment(launch: Launch, report_fd: int) -> dict[str, str]:
@@ -132,8 +201,9 @@ async def _open_reports(read_fd: int) -> tuple[asyncio.StreamReader, asyncio.Bas
     return reader, transport
 
 
-async def start(launch: Launch) -> TrainingProcess:
-    """Start ``train(**kwargs)`` of the module at ``launch.source`` in a new process group.
+async def start(launch: Launch, cgroups: Path | None = None) -> TrainingProcess:
+    """Start ``train(**kwargs)`` of the module at ``launch.source`` in a new process group
+    (and a cgroup of its own under ``cgroups``, :func:`deepaas.jobs.tracking.cgroup_home`).
 
     Its stdout and stderr (and those of anything it starts) go to ``launch.log_path``; its
     progress reports come back through a pipe; its outcome through a temp file.
@@ -156,47 +226,12 @@ async def start(launch: Launch) -> TrainingProcess:
         raise
     finally:
         os.close(write_fd)
+    # In its cgroup before it reads its request, so before it can start anything.
+    tracker = tracking.track(launch.job_id, proc.pid, cgroups)
     reports, transport = await _open_reports(read_fd)
     assert proc.stdin is not None
     proc.stdin.write(request)
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         await proc.stdin.drain()
     proc.stdin.close()
-    return TrainingProcess(proc, result_path, reports, transport)
-
-
-def _job_of(pid: str) -> str | None:
-    try:
-        environ = Path("/proc/%s/environ" % pid).read_bytes()
-    except OSError:
-        return None
-    prefix = (ENV_JOB_ID + "=").encode()
-    for item in environ.split(b"\0"):
-        if item.startswith(prefix):
-            return item[len(prefix):].decode(errors="replace")
-    return None
-
-
-def processes_of(job_ids: Iterable[str]) -> list[int]:
-    """Pids of the processes still running for ``job_ids``; Linux only (elsewhere none).
-
-    A process is recognised by the job id in its environment, which every process a training
-    starts inherits, so a reused pid of another program is never taken for one.
-    """
-    wanted = set(job_ids)
-    if not wanted or not Path("/proc").is_dir():
-        return []
-    return [int(entry.name) for entry in Path("/proc").iterdir()
-            if entry.name.isdigit() and _job_of(entry.name) in wanted]
-
-
-def kill_leftovers(job_ids: Iterable[str]) -> list[int]:
-    """Kill processes still running for ``job_ids`` (after the server was killed)."""
-    killed = list[int]()
-    for pid in processes_of(job_ids):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-    if killed:
-        LOG.warning("killed %d process(es) left over from interrupted trainings", len(killed))
-    return killed
+    return TrainingProcess(proc, result_path, reports, transport, tracker, launch.grace)

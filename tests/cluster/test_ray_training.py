@@ -141,3 +141,32 @@ async def test_ray_runs_a_training_when_the_resources_its_metadata_declares_are_
         runs.append(record["result"]["output"])
     first, second = sorted(runs, key=lambda run: run["began"])
     assert second["began"] >= first["ended"]  # never both at once, not merely not yet
+
+
+async def test_on_ray_nothing_a_training_started_outlives_its_end_or_its_cancel(
+        make_client, ray_cluster, tmp_path):
+    # The detached model leaves a process that called setsid() and ignores SIGTERM: the
+    # actor's node side stops it when the training is done, and when it is cancelled.
+    client = await make_client("detached", executor="ray", trainings_per_model=0,
+                               cancel_grace=0.5)
+    url = "/v2/models/detached/train/"
+    leftovers = {}
+    for name, sleep in (("done", 0), ("cancelled", 60)):
+        resp = await client.post(url, params={"pidfile": str(tmp_path / name), "sleep": sleep})
+        assert resp.status == 200, await resp.text()
+        leftovers[name] = (await resp.json())["uuid"]
+    for name in leftovers:
+        deadline = time.monotonic() + 90
+        while not (tmp_path / name).exists():
+            assert time.monotonic() < deadline, "the training on Ray never started its process"
+            await asyncio.sleep(0.1)
+    cancelled = await (await client.delete(url + leftovers["cancelled"])).json()
+    assert cancelled["status"] == "cancelled"
+    done = await poll_job(client, url, leftovers["done"], timeout=60)
+    assert done["status"] == "done"
+    for name in leftovers:
+        pid = int((tmp_path / name).read_text())
+        deadline = time.monotonic() + 5
+        while alive(pid):
+            assert time.monotonic() < deadline, "a process of the %s training survived" % name
+            await asyncio.sleep(0.05)
