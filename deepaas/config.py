@@ -146,7 +146,8 @@ OPTIONS: tuple[Option, ...] = (
            "their own where the machine allows it, so that none escapes its end; otherwise "
            "(or false) they are found by the job id in their environment."),
     Option("shutdown_timeout", between(float, 0), "Seconds requests in flight get to finish "
-           "when the server is asked to stop."),
+           "when the server is asked to stop; those still running then are answered 503 and "
+           "the server exits."),
     Option("data_dir", str, "Where training records, logs and models' files are kept "
            "(relative paths start at the working directory)."),
     Option("max_trainings", between(int, 0), "Trainings running at once on this server "

@@ -27,6 +27,7 @@ __all__ = [
     "NoJsonForm",
     "EndpointDisabled",
     "Overloaded",
+    "ServerStopping",
     "PredictTimeout",
     "WorkerCrashed",
     "RemoteDataError",
@@ -169,6 +170,17 @@ class Overloaded(DeepaasError):
     status = 503
 
     def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class ServerStopping(DeepaasError):
+    """The server was asked to stop and ``--shutdown-timeout`` ran out before this request
+    finished: try again (elsewhere, or once it is back)."""
+
+    status = 503
+
+    def __init__(self, message: str = "the server is stopping", retry_after: int = 5) -> None:
         super().__init__(message)
         self.headers = {"Retry-After": str(retry_after)}
 

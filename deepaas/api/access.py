@@ -82,8 +82,11 @@ class AccessLog:
         self._lines.clear()
         self._size = 0
         for stream in self._streams:
-            stream.write(text)
-            stream.flush()
+            try:
+                stream.write(text)
+                stream.flush()
+            except (OSError, ValueError):  # a pipe whose reader has gone: lose the lines, not
+                pass                       # the server (or its stop)
 
     def logger_class(self) -> type[AbstractAccessLogger]:
         """The class aiohttp instantiates; its instances write into this log."""

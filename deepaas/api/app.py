@@ -14,6 +14,7 @@ from aiohttp.typedefs import Middleware
 
 from deepaas import ENV_DATA_DIR
 from deepaas.api import dashboard, docs, monitoring, spec
+from deepaas.api.draining import Draining
 from deepaas.api.keys import (
     DEBUG_CAPTURE,
     JOBS,
@@ -113,7 +114,9 @@ def create_app(settings: Settings, registry: Registry,
                debug_capture: DebugCapture | None = None) -> web.Application:
     """Build the application that serves ``registry`` as ``settings`` say."""
     metrics = Metrics()
-    middlewares: list[Middleware] = [edge_middleware(metrics if settings.metrics else None)]
+    draining = Draining(settings.shutdown_timeout)
+    middlewares: list[Middleware] = [edge_middleware(metrics if settings.metrics else None,
+                                                     draining)]
     keys = api_keys(settings)
     if keys:
         middlewares.append(auth_middleware(keys, settings.base_path, settings.protect_all))
@@ -145,4 +148,6 @@ def create_app(settings: Settings, registry: Registry,
     if settings.cors_origin:
         _allow_cors(app, settings.cors_origin)
     app.cleanup_ctx.append(_lifecycle)
+    app.on_shutdown.append(draining.begin)
+    app.on_cleanup.append(draining.end)
     return app

@@ -1,4 +1,5 @@
-"""The one middleware every request goes through: request id, errors, slashes, metrics.
+"""The one middleware every request goes through: request id, errors, slashes, metrics, and
+the 503 for requests still running when a stopping server's time is up (``draining``).
 
 ``X-Request-ID`` is honoured when the client sends a sane one (else a new one is made) and
 returned on the answer; the access log carries it. Domain errors become answers
@@ -10,6 +11,7 @@ hot path.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import time
@@ -19,6 +21,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from deepaas.api.draining import Draining
 from deepaas.api.errors import guarded
 from deepaas.api.metrics import Metrics
 
@@ -39,11 +42,12 @@ def _route(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-def edge_middleware(metrics: Metrics | None) -> Middleware:
+def edge_middleware(metrics: Metrics | None, draining: Draining | None = None) -> Middleware:
     # Ids made here are a random prefix per server and a counter: unique, and cheaper than a
     # uuid4 (a system call) on every request.
     prefix, counter = uuid.uuid4().hex[:12], itertools.count(1)
     normalize = web.normalize_path_middleware()
+    drain = draining or Draining(0)  # never started: no request is ever cut
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -51,8 +55,12 @@ def edge_middleware(metrics: Metrics | None) -> Middleware:
         given = request.headers.get(REQUEST_ID, "")
         rid = given if given and _SANE.match(given) else "%s-%x" % (prefix, next(counter))
         request[REQUEST_ID_KEY] = rid
+        task = drain.enter(request)
+        response: web.StreamResponse
         try:
-            if request.match_info.http_exception is not None:
+            if drain.expired:
+                response = drain.answer()
+            elif request.match_info.http_exception is not None:
                 response = await normalize(request, handler)
             else:
                 response = await guarded(request, handler)
@@ -61,6 +69,12 @@ def edge_middleware(metrics: Metrics | None) -> Middleware:
             if metrics is not None:
                 metrics.request(_route(request), request.method, exc.status)
             raise
+        except asyncio.CancelledError:
+            if not drain.was_cut(task):  # the client went away: nobody to answer
+                raise
+            response = drain.answer()  # still running when the server's stop ran out of time
+        finally:
+            drain.leave(task)
         response.headers[REQUEST_ID] = rid
         if metrics is not None:
             metrics.request(_route(request), request.method, response.status)

@@ -1,18 +1,25 @@
 """Running the app until a signal: listen at once, warm in the background, stop gracefully.
 
 On SIGTERM or SIGINT the server stops accepting connections, lets the requests in flight
-finish (at most ``--shutdown-timeout`` seconds), records running trainings as interrupted,
-stops its worker processes and exits 0. A second signal exits at once. If a model fails to
-warm, the server stops and exits 1 with the reason.
+finish (at most ``--shutdown-timeout`` seconds; those still running then are answered 503),
+stops its trainings and everything they started, stops its worker processes and exits 0. A
+second signal exits at once. If a model fails to warm, the server stops and exits 1 with the
+reason. Stopping never depends on being able to write: stdout and stderr may be pipes whose
+reader has gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
+from typing import TextIO
 
 from aiohttp import web
 
@@ -23,17 +30,41 @@ from deepaas.exceptions import DeepaasError
 
 __all__ = ["serve"]
 
+LOG = logging.getLogger("deepaas.run")
+# aiohttp's own deadline for requests in flight comes this long after ours (which answers them
+# 503): it only acts for a handler that ignores being cancelled.
+_BACKSTOP = 0.5
+
+
+def _say(text: str) -> None:
+    """One line to stderr that cannot fail: no buffer, and a closed pipe is not an error."""
+    with contextlib.suppress(OSError, ValueError):
+        os.write(2, text.encode(errors="replace") + b"\n")
+
 
 def _on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     def first(sig: signal.Signals) -> None:
-        print("deepaas-run: %s: stopping (again to exit at once)" % sig.name, file=sys.stderr,
-              flush=True)
-        stop.set()
+        stop.set()  # first: whatever happens next, the server stops
         for again in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(again, os._exit, 128 + int(again))
+        _say("deepaas-run: %s: stopping (again to exit at once)" % sig.name)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, first, sig)
+
+
+def _settle_streams(*streams: TextIO) -> None:
+    """Flush what is buffered for stdout and stderr; one whose reader has gone is pointed at
+    /dev/null, so that the flush at exit neither fails nor turns the exit code into 120."""
+    for stream in streams:
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+                stream.flush()
 
 
 async def _until_stopped(app: web.Application, stop: asyncio.Event) -> int:
@@ -46,7 +77,7 @@ async def _until_stopped(app: web.Application, stop: asyncio.Event) -> int:
         if error is None:
             await stopping  # warm: serve until a signal
             return 0
-        print("deepaas-run: %s" % error, file=sys.stderr, flush=True)
+        _say("deepaas-run: %s" % error)
         stopping.cancel()
         return error.exit_code if isinstance(error, DeepaasError) else 1
     stopping.cancel()
@@ -56,7 +87,7 @@ async def _until_stopped(app: web.Application, stop: asyncio.Event) -> int:
 async def _serve(app: web.Application, settings: Settings, access: AccessLog,
                  ready: Callable[[], None]) -> int:
     runner = web.AppRunner(app, handler_cancellation=True,
-                           shutdown_timeout=settings.shutdown_timeout,
+                           shutdown_timeout=settings.shutdown_timeout + _BACKSTOP,
                            access_log_class=access.logger_class())
     await runner.setup()
     try:
@@ -68,6 +99,7 @@ async def _serve(app: web.Application, settings: Settings, access: AccessLog,
     finally:
         await runner.cleanup()  # stop listening, finish in-flight requests, then clean up
         access.flush()
+        _settle_streams(sys.stdout, sys.stderr)
 
 
 def serve(app: web.Application, settings: Settings, access: AccessLog,
@@ -75,6 +107,25 @@ def serve(app: web.Application, settings: Settings, access: AccessLog,
     """Serve ``app`` until stopped; answer the process exit code."""
     asyncio.set_event_loop(loop)
     try:
-        return loop.run_until_complete(_serve(app, settings, access, ready))
+        code = loop.run_until_complete(_serve(app, settings, access, ready))
     finally:
         loop.close()
+    _leave_stuck_threads(code)
+    return code
+
+
+def _leave_stuck_threads(code: int) -> None:
+    """Exit now if a module's code still runs in a thread (a synchronous predict cut off by
+    the shutdown timeout): Python would wait for it at exit, however long it takes."""
+    deadline = time.monotonic() + 0.2  # idle pool threads are on their way out: let them go
+    stuck = [t for t in threading.enumerate() if t is not threading.main_thread()
+             and not t.daemon]
+    for thread in stuck:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t for t in stuck if t.is_alive()]
+    if stuck:
+        LOG.warning("%d thread(s) still running (a module's code): exiting without waiting "
+                    "for them", len(stuck))
+        logging.shutdown()
+        _settle_streams(sys.stdout, sys.stderr)
+        os._exit(code)

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from deepaas.api.inputs import read_inputs
-from deepaas.api.keys import JOBS, REGISTRY, REMOTE, SETTINGS
+from deepaas.api.keys import JOBS, REGISTRY, REMOTE, SETTINGS, STATE
 from deepaas.api.render import json_response
 from deepaas.exceptions import EndpointDisabled, InvalidInput
 from deepaas.jobs.logs import follow
@@ -117,7 +117,9 @@ async def get_logs(request: web.Request, model: ModelWrapper) -> web.StreamRespo
     elif not following:
         return web.FileResponse(path, headers={"Content-Type": "text/plain; charset=utf-8"})
     else:
-        chunks = follow(path, lambda: not jobs.is_active(job.uuid))
+        # ends with the training, or when the server stops (it stops the training next)
+        state = request.app[STATE]
+        chunks = follow(path, lambda: not jobs.is_active(job.uuid) or state.stopping)
     response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8",
                                            "Cache-Control": "no-cache"})
     response.enable_chunked_encoding()
