@@ -19,6 +19,7 @@ from deepaas.config_files import read_config_file
 from deepaas.converters import (
     SIZE_UNITS,
     Choice,
+    api_key_list,
     auth_entries,
     base_path,
     between,
@@ -54,12 +55,15 @@ class Settings:
     metrics: bool = True
     doc_endpoint: bool = True
     client_max_size: int = 100 * 1024 * 1024
+    max_json_size: int = 16 * 1024 * 1024
+    max_buffered: int = 256 * 1024 * 1024
     cancel_grace: float = 5.0
     training_cgroups: bool = True
     shutdown_timeout: float = 30.0
     data_dir: str = "deepaas-data"
     max_trainings: int = 0
     trainings_per_model: int = 1
+    max_waiting_trainings: int = 64
     tmp_dir: str = ""
     job_store: str = dataclasses.field(default="", repr=False)  # may hold a password
     replica_timeout: float = 15.0
@@ -86,6 +90,8 @@ class Settings:
     log_file: str = ""
     log_format: str = "text"
     config_file: str = ""
+    import_jobs: bool = False  # a command (deepaas-run --import-jobs), never an option
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +146,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("metrics", parse_bool, "Serve Prometheus metrics at /metrics (and count requests)."),
     Option("client_max_size", parse_size, "Largest request body, uploads included (bytes, or "
            "e.g. 100MiB; 0: no limit); larger ones are answered 413."),
+    Option("max_json_size", parse_size, "Largest JSON or urlencoded body (or form fields of a "
+           "multipart one), which is read into memory (bytes, or e.g. 16MiB; 0: only "
+           "--client-max-size); larger ones are answered 413. Files stream to disk."),
+    Option("max_buffered", parse_size, "Request data read into memory at once, all requests "
+           "together (bytes, or e.g. 256MiB; 0: no bound); a request that would pass it is "
+           "answered 503 with Retry-After."),
     Option("cancel_grace", between(float, 0), "Seconds a cancelled training, and what a "
            "training leaves running when it ends, get between SIGTERM and SIGKILL."),
     Option("training_cgroups", parse_bool, "Put each training's processes in a cgroup v2 of "
@@ -154,6 +166,8 @@ OPTIONS: tuple[Option, ...] = (
            "(0: no server-wide bound); more wait in line."),
     Option("trainings_per_model", between(int, 0), "Trainings of one model running at once "
            "on this server (0: no bound, e.g. sweeps on Ray); more wait in line."),
+    Option("max_waiting_trainings", between(int, 0), "Trainings that may wait in line on this "
+           "server (0: no bound); more are answered 503 with Retry-After."),
     Option("tmp_dir", str, "Where uploaded files are kept while a request or training uses "
            "them (default: the system temp dir)."),
     Option("job_store", job_store, "Where training records live: empty for SQLite in the "
@@ -194,9 +208,9 @@ OPTIONS: tuple[Option, ...] = (
            "this folder when it ends (webdav://, webdavs://, or a Nextcloud WebDAV URL); "
            "default: keep the files in the data dir, downloadable through the API.",
            metavar="URL"),
-    Option("api_key", names, "Require 'Authorization: Bearer KEY' for predict, train and "
-           "debug (repeatable; DEEPAAS_API_KEYS takes a comma-separated list).", repeat=True,
-           metavar="KEY"),
+    Option("api_key", api_key_list, "Require 'Authorization: Bearer KEY' for predict, train "
+           "and debug (repeatable; DEEPAAS_API_KEYS takes a comma-separated list).",
+           repeat=True, secret=True, metavar="KEY"),
     Option("api_keys_file", str, "A file of API keys, one per line ('#' starts a comment)."),
     Option("protect_all", parse_bool, "With API keys, protect every route (metadata, spec, "
            "docs and health too)."),
@@ -258,6 +272,9 @@ def build_parser(prog: str = "deepaas-run") -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version="%(prog)s " + __version__)
     parser.add_argument("--config-file", metavar="FILE", help="INI or TOML file with these "
                         "options, in a [deepaas] section (env DEEPAAS_CONFIG_FILE).")
+    parser.add_argument("--import-jobs", action="store_true", default=None, help="Copy the "
+                        "training records kept in DATA_DIR/jobs/*/record.json into the job "
+                        "store (a new or restored database), then exit.")
     for opt in OPTIONS:
         _add_option(parser, opt)
     return parser
@@ -320,14 +337,15 @@ def load_settings(
     """Build the Settings once: defaults, then the config file, the environment, the flags."""
     environ = os.environ if environ is None else environ
     args = build_parser(prog).parse_args(argv)
-    flags = {k: v for k, v in vars(args).items() if v is not None and k != "config_file"}
+    commands = ("config_file", "import_jobs")
+    flags = {k: v for k, v in vars(args).items() if v is not None and k not in commands}
     config_file = args.config_file or environ.get("DEEPAAS_CONFIG_FILE", "")
     values: dict[str, Any] = {}
     if config_file:
         values.update(_convert(read_config_file(config_file), config_file))
     values.update(_convert(_from_env(environ), "environment"))
     values.update(_convert(flags, "command line"))
-    return Settings(config_file=config_file, **values)
+    return Settings(config_file=config_file, import_jobs=bool(args.import_jobs), **values)
 
 
 def sample_config() -> str:
@@ -356,7 +374,10 @@ def api_keys(settings: Settings) -> tuple[str, ...]:
             text = Path(settings.api_keys_file).read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError("cannot read the API keys file: %s" % exc) from None
-        keys += [line.split("#", 1)[0].strip() for line in text.splitlines()]
+        found = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+        if not any(found):  # keys were asked for: none would leave the server open
+            raise ConfigError("the API keys file %s holds no key" % settings.api_keys_file)
+        keys += found
     return tuple(k for k in dict.fromkeys(keys) if k)
 
 

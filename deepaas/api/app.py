@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,9 +15,12 @@ from aiohttp.typedefs import Middleware
 
 from deepaas import ENV_DATA_DIR
 from deepaas.api import dashboard, docs, monitoring, spec
+from deepaas.api.bodies import BodyBudget
 from deepaas.api.draining import Draining
 from deepaas.api.keys import (
+    BODIES,
     DEBUG_CAPTURE,
+    JOB_STORE,
     JOBS,
     METRICS,
     PREDICTIONS,
@@ -34,7 +38,9 @@ from deepaas.api.v2 import debug, health, models, predict, train, versions
 from deepaas.cluster.connection import RayConnection
 from deepaas.config import Settings, api_keys
 from deepaas.debug import DebugCapture
+from deepaas.files import sweep_orphans
 from deepaas.jobs.executor import Executor, LocalExecutor
+from deepaas.jobs.indexed import IndexedStore
 from deepaas.jobs.manager import JobManager, Limits
 from deepaas.jobs.outputs import Uploader
 from deepaas.jobs.sqlite import SQLiteStore
@@ -43,7 +49,7 @@ from deepaas.model.loading import Registry
 from deepaas.storage.remote import RemoteData
 from deepaas.workers.service import Predictions
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "job_index", "job_store"]
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -51,6 +57,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     everything at the end."""
     # Modules find the data dir here (deepaas.data_dir()), in the server and its trainings.
     os.environ[ENV_DATA_DIR] = str(Path(app[SETTINGS].data_dir).resolve())
+    # What processes killed before they could clean up (kill -9) left in our temp folders.
+    await asyncio.to_thread(sweep_orphans, [Path(app[SETTINGS].tmp_dir or tempfile.gettempdir()),
+                                            *app[REMOTE].temp_dirs])
     await app[JOBS].start()
     # Warm in the background: the server listens at once, so that probes (ready: 503 until
     # warm) and metadata answer, while predictions wait for their model to be warm.
@@ -67,12 +76,19 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         await app[REMOTE].close()
 
 
-def _job_store(settings: Settings) -> JobStore:
+def job_index(settings: Settings) -> JobStore:
+    """The store that indexes the job folders: PostgreSQL where ``--job-store`` names one,
+    else SQLite in the data dir."""
     if settings.job_store:
         from deepaas.jobs.postgres import PostgresStore  # only then: asyncpg is an extra
 
         return PostgresStore(settings.job_store)
     return SQLiteStore(Path(settings.data_dir) / "jobs.sqlite3")
+
+
+def job_store(settings: Settings) -> IndexedStore:
+    """Training records: each in its job folder, indexed in the job store."""
+    return IndexedStore(job_index(settings), Path(settings.data_dir) / "jobs")
 
 
 def _executor(settings: Settings, ray: RayConnection | None) -> Executor:
@@ -84,11 +100,12 @@ def _executor(settings: Settings, ray: RayConnection | None) -> Executor:
     return LocalExecutor(cgroups=settings.training_cgroups)
 
 
-def _job_manager(settings: Settings, ray: RayConnection | None) -> JobManager:
+def _job_manager(settings: Settings, ray: RayConnection | None, store: JobStore) -> JobManager:
     return JobManager(
-        _job_store(settings), Path(settings.data_dir), warm=settings.warm,
+        store, Path(settings.data_dir), warm=settings.warm,
         cancel_grace=settings.cancel_grace, tmp_dir=settings.tmp_dir or None,
-        limits=Limits(total=settings.max_trainings, per_model=settings.trainings_per_model),
+        limits=Limits(total=settings.max_trainings, per_model=settings.trainings_per_model,
+                      waiting=settings.max_waiting_trainings),
         executor=_executor(settings, ray), replica_timeout=settings.replica_timeout,
         outputs=_outputs(settings))
 
@@ -133,8 +150,10 @@ def create_app(settings: Settings, registry: Registry,
     ray = RayConnection(settings.ray_address) if "ray" in (
         settings.executor, settings.predict_executor) else None
     app[PREDICTIONS] = Predictions(list(registry.models.values()), settings, ray)
-    app[JOBS] = _job_manager(settings, ray)
+    app[JOB_STORE] = job_store(settings)
+    app[JOBS] = _job_manager(settings, ray, app[JOB_STORE])
     app[REMOTE] = RemoteData(settings)
+    app[BODIES] = BodyBudget(settings.max_buffered)
     if debug_capture is not None:
         app[DEBUG_CAPTURE] = debug_capture
     base = settings.base_path

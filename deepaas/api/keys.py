@@ -7,25 +7,30 @@ import dataclasses
 
 from aiohttp import web
 
+from deepaas.api.bodies import BodyBudget
 from deepaas.api.metrics import Metrics
 from deepaas.config import Settings
 from deepaas.debug import DebugCapture
+from deepaas.jobs.indexed import IndexedStore
 from deepaas.jobs.manager import JobManager
 from deepaas.model.loading import Registry
 from deepaas.storage.remote import RemoteData
 from deepaas.workers.service import Predictions
 
 __all__ = ["SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS", "WARMUP",
-           "STATE", "ServerState", "METRICS", "REMOTE"]
+           "STATE", "ServerState", "METRICS", "REMOTE", "BODIES",
+           "JOB_STORE"]
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
 PREDICTIONS = web.AppKey("predictions", Predictions)
 JOBS = web.AppKey("jobs", JobManager)
+JOB_STORE = web.AppKey("job_store", IndexedStore)  # the manager's; health reads its problem
 DEBUG_CAPTURE = web.AppKey("debug_capture", DebugCapture)
 SPECS = web.AppKey("specs", dict)
 WARMUP = web.AppKey("warmup", asyncio.Task)
 REMOTE = web.AppKey("remote", RemoteData)
+BODIES = web.AppKey("bodies", BodyBudget)
 
 
 @dataclasses.dataclass

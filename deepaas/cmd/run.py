@@ -1,4 +1,5 @@
-"""``deepaas-run``: load the installed modules and serve them."""
+"""``deepaas-run``: load the installed modules and serve them (or, with ``--import-jobs``,
+write the records of the job folders into the job store)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from deepaas.api.access import AccessLog
-from deepaas.api.app import create_app
+from deepaas.api.app import create_app, job_store
 from deepaas.cmd.serve import serve
 from deepaas.config import Settings, load_settings
 from deepaas.debug import DebugCapture
 from deepaas.exceptions import CannotListen, DeepaasError
+from deepaas.jobs.indexed import Reconciled
 from deepaas.logs import JsonFormatter
 from deepaas.model.loading import Registry, load_models
 
-__all__ = ["main", "banner", "check_address"]
+__all__ = ["main", "banner", "check_address", "import_jobs"]
 
 LOG = logging.getLogger("deepaas.run")
 
@@ -92,6 +94,26 @@ def check_address(settings: Settings) -> None:
                 raise _listen_error(settings, exc) from None
 
 
+def import_jobs(settings: Settings) -> int:
+    """``deepaas-run --import-jobs``: write the records kept in the job folders into the job
+    store (a database that was lost, or a new one), then exit. Records it holds already stay
+    as they are, unless their folder shows a later state of an unfinished training."""
+
+    async def run() -> tuple[str, Reconciled]:
+        store = job_store(settings)
+        await store.open()
+        try:
+            return str(store.folders.root), store.reconciled or await store.reconcile()
+        finally:
+            await store.close()
+
+    where, found = asyncio.run(run())
+    print("deepaas-run: %d training records in %s: %d imported into the job store, %d brought "
+          "up to date there, %d there already" % (found.folders, where, found.missing,
+                                                  found.behind, found.folders - found.written))
+    return 0
+
+
 def _new_loop() -> asyncio.AbstractEventLoop:
     """uvloop where it is installed, else asyncio's own loop."""
     try:
@@ -105,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM; exit non-zero when it cannot start."""
     try:
         settings = load_settings(argv)
+        if settings.import_jobs:
+            setup_logging(settings)
+            return import_jobs(settings)
         check_address(settings)
         access = setup_logging(settings)
         capture = DebugCapture() if settings.debug_endpoint else None

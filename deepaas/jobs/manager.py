@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
-from deepaas.exceptions import JobNotFound, NotProvided, message_of
+from deepaas.exceptions import JobNotFound, NotProvided, Overloaded, message_of
 from deepaas.files import remove_files
 from deepaas.jobs import process
 from deepaas.jobs.executor import Execution, Executor, LocalExecutor
@@ -32,6 +32,7 @@ LOG = logging.getLogger(__name__)
 STOPPED_RUNNING = "the server stopped while this training was running"
 STOPPED_QUEUED = "the server stopped before this training started"
 _FLUSH_EVERY = 1.0  # seconds between writes of progress to the store
+_RETRY_AFTER = 10  # seconds: trainings last minutes, a place in line frees up slowly
 
 
 def _declared_resources(model: ModelWrapper) -> dict[str, Any]:
@@ -59,10 +60,12 @@ def display_args(kwargs: dict[str, Any], urls: dict[str, str] | None = None) -> 
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    """How many trainings may run at once: on the server and per model (0: no bound)."""
+    """How many trainings may run at once, on the server and per model, and how many may wait
+    (0: no bound)."""
 
     total: int = 0
     per_model: int = 1
+    waiting: int = 0
 
 
 class _Active:
@@ -114,6 +117,7 @@ class JobManager:
         self._tasks: set[asyncio.Task[Job]] = set()  # cancels asked for by other servers
         self._active: dict[str, _Active] = {}
         self._queue: collections.deque[str] = collections.deque()
+        self._arriving = 0  # submissions between the line's check and the queue
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -121,13 +125,19 @@ class JobManager:
         """Open the store and the executor, and close the books on trainings that a stopped
         server left unfinished (a previous run of this one, or a replica gone silent)."""
         await self._store.open()
-        await self._executor.open()
-        if self._store.shared:
-            await self._store.heartbeat(self.replica, socket.gethostname())
-            await self._close_orphans(await self._store.orphans(self._replica_timeout))
-            self._sync = asyncio.create_task(self._keep_in_sync(), name="jobs-sync")
-        else:
-            await self._close_orphans(await self._store.unfinished())
+        try:
+            await self._executor.open()
+            if self._store.shared:
+                await self._store.heartbeat(self.replica, socket.gethostname())
+                await self._close_orphans(await self._store.orphans(self._replica_timeout))
+                self._sync = asyncio.create_task(self._keep_in_sync(), name="jobs-sync")
+            else:
+                await self._close_orphans(await self._store.unfinished())
+        except BaseException:
+            # An open store holds a thread (aiosqlite's) that would keep the process alive
+            # after the failed start: it hung there instead of exiting.
+            await self._store.close()
+            raise
 
     async def close(self) -> None:
         """Stop every training (server shutdown): none outlives the server, all are recorded."""
@@ -244,10 +254,30 @@ class JobManager:
         says where file arguments fetched from storage came from, for the record.
         """
         try:
-            return await self._submit(model, kwargs, set(files), urls)
+            self._check_line(model.name)
+            self._arriving += 1  # counted in line until it is in the queue or started
+            try:
+                return await self._submit(model, kwargs, set(files), urls)
+            finally:
+                self._arriving -= 1
         except BaseException:
             remove_files(files)  # nobody else will: the caller handed them over
             raise
+
+    def _check_line(self, model: str) -> None:
+        """503 when this training would wait and the line is full (a flood of submissions
+        would otherwise queue without end, each with its arguments in memory).
+
+        Submissions still being recorded count as waiting, since none of a burst has started
+        yet: the line never grows past the bound, though a burst may be refused a place that
+        one of its trainings starting would have freed.
+        """
+        waiting = len(self._queue) + self._arriving
+        would_wait = self._arriving or not self._can_start(model)
+        if self._limits.waiting and waiting >= self._limits.waiting and would_wait:
+            raise Overloaded("%d trainings are waiting to start on this server already "
+                             "(--max-waiting-trainings); try again later" % waiting,
+                             retry_after=_RETRY_AFTER)
 
     async def _submit(self, model: ModelWrapper, kwargs: dict[str, Any], files: set[str],
                       urls: dict[str, str] | None) -> Job:

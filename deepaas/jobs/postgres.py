@@ -213,6 +213,11 @@ class PostgresStore:
         query = _SELECT + " WHERE status IN %s ORDER BY id" % rows.UNFINISHED
         return [rows.from_row(row) for row in await self.pool.fetch(query)]
 
+    async def statuses(self) -> dict[str, JobStatus]:
+        """``{uuid: status}`` of every record."""
+        found = await self.pool.fetch("SELECT uuid, status FROM deepaas_jobs")
+        return {row["uuid"]: JobStatus(row["status"]) for row in found}
+
     # --- several servers over one store ------------------------------------------------------
 
     async def heartbeat(self, replica: str, host: str) -> None:

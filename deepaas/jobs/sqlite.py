@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
+import logging
+import os
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,8 @@ from deepaas.jobs.records import Job, JobStatus
 from deepaas.model.outputs import dumps
 
 __all__ = ["SQLiteStore"]
+
+LOG = logging.getLogger(__name__)
 
 # Version N of the schema is what the first N steps make; PRAGMA user_version says which one a
 # file has. Version 1 is the schema of the releases before user_version was kept: its
@@ -64,6 +70,16 @@ _CANCEL = "UPDATE jobs SET cancel_requested = 1 WHERE uuid = ? AND status NOT IN
 _LOG = ("SELECT start, data FROM job_logs WHERE uuid = ? AND start + length(data) > ? "
         "ORDER BY start, rowid")
 
+# What SQLite calls a damaged file (primary result codes): SQLITE_CORRUPT, SQLITE_NOTADB.
+_DAMAGE = (11, 26)
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11 and later
+    if code is None:  # OperationalError is what is not the file's fault (locked, full...)
+        return not isinstance(exc, sqlite3.OperationalError)
+    return code & 0xFF in _DAMAGE
+
 
 class SQLiteStore:
     """A SQLite file (WAL mode) for one server: every call is its own committed transaction."""
@@ -81,18 +97,64 @@ class SQLiteStore:
         return rows.opened(self._db)
 
     async def open(self) -> None:
-        """Open (or create) the file and bring its schema to the latest version."""
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        # Autocommit mode: a single statement is its own transaction, and what needs several
-        # says BEGIN IMMEDIATE itself (sqlite3's implicit BEGIN takes the write lock too late).
-        self._db = await aiosqlite.connect(self._path, isolation_level=None)
+        """Open (or create) the file and bring its schema to the latest version.
+
+        A file that SQLite finds damaged (its quick check fails, or it is no database) is
+        moved aside as ``jobs.sqlite3.damaged-<UTC time>``, with its -wal and -shm, and a new
+        one is made: the job folders hold every record to rebuild it from. A file that cannot
+        be opened at all is a :class:`ConfigError`.
+        """
         try:
-            await self._db.execute("PRAGMA journal_mode=WAL")
-            await self._db.execute("PRAGMA synchronous=NORMAL")
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            damage = await self._connect()
+            if damage is not None:
+                self._set_aside(damage)
+                damage = await self._connect()
+            if damage is not None:
+                raise ConfigError("cannot make a new job store %s: %s" % (self._path, damage))
+        except OSError as exc:
+            raise ConfigError("cannot open the job store %s: %s" % (self._path, exc)) from None
+        try:
             await self._migrate()
         except BaseException:
             await self.close()
             raise
+
+    async def _connect(self) -> str | None:
+        """Connect; answers what is wrong with the file when it is damaged (then closed)."""
+        try:
+            # sqlite3 first: where the file cannot be opened at all, aiosqlite's failed connect
+            # leaves its thread to report into an event loop that may be closed by then.
+            await asyncio.to_thread(lambda: sqlite3.connect(self._path).close())
+            # Autocommit mode: a single statement is its own transaction, and what needs
+            # several says BEGIN IMMEDIATE itself (sqlite3's implicit BEGIN takes the write
+            # lock too late).
+            self._db = await aiosqlite.connect(self._path, isolation_level=None)
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+            found = [row[0] for row in await self._fetch("PRAGMA quick_check(5)")]
+        except sqlite3.DatabaseError as exc:
+            await self.close()
+            if _is_damage(exc):
+                return str(exc)
+            raise ConfigError("cannot open the job store %s: %s" % (self._path, exc)) from None
+        if found == ["ok"]:
+            return None
+        await self.close()
+        return "; ".join(found)
+
+    def _set_aside(self, damage: str) -> None:
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        aside = "%s.damaged-%s" % (self._path, stamp)
+        taken = 1
+        while os.path.lexists(aside):  # damaged twice in a second: keep both
+            taken += 1
+            aside = "%s.damaged-%s-%d" % (self._path, stamp, taken)
+        for suffix in ("", "-wal", "-shm"):  # the WAL belongs to the file it was written for
+            if os.path.lexists(str(self._path) + suffix):
+                os.replace(str(self._path) + suffix, aside + suffix)
+        LOG.error("the job index %s is damaged (%s): moved aside as %s", self._path, damage,
+                  aside)
 
     async def _migrate(self) -> None:
         # BEGIN IMMEDIATE holds the write lock from the start: of two servers opening a fresh
@@ -176,6 +238,11 @@ class SQLiteStore:
         """Records still queued or running, oldest first."""
         query = _SELECT + " WHERE status IN %s ORDER BY id" % rows.UNFINISHED
         return [rows.from_row(row) for row in await self._fetch(query)]
+
+    async def statuses(self) -> dict[str, JobStatus]:
+        """``{uuid: status}`` of every record."""
+        found = await self._fetch("SELECT uuid, status FROM jobs")
+        return {uuid: JobStatus(status) for uuid, status in found}
 
     # --- several servers over one file (processes of one host) ---------------------------------
 

@@ -3,6 +3,10 @@
 Two implementations: :class:`~deepaas.jobs.sqlite.SQLiteStore` (the default, one server) and
 :class:`~deepaas.jobs.postgres.PostgresStore` (``--job-store postgresql://...``), which several
 servers (replicas) share. Both create and migrate their schema in :meth:`JobStore.open`.
+
+Either is an index of the records kept in the job folders (:mod:`deepaas.jobs.folders`):
+:class:`~deepaas.jobs.indexed.IndexedStore` puts each write there first, and the server builds
+the index again from the folders when it is lost or damaged.
 """
 
 from __future__ import annotations
@@ -50,6 +54,9 @@ class JobStore(Protocol):
 
     async def unfinished(self) -> list[Job]:
         """Records still queued or running, oldest first."""
+
+    async def statuses(self) -> dict[str, JobStatus]:
+        """``{uuid: status}`` of every record: what the job folders are checked against."""
 
     # --- several servers over one store ------------------------------------------------------
 

@@ -98,6 +98,14 @@ async def test_metrics_series_grows_in_order(store):
     assert (await store.get("b")).metrics == [{"step": 1, "loss": 9.0}]
 
 
+async def test_statuses_of_every_record(store):
+    assert await store.statuses() == {}
+    for uuid, status, model in (("a", Q, "m"), ("b", D, "other"), ("c", R, "m")):
+        await store.put(job(uuid, status, model=model))
+    await store.put(job("c", E))
+    assert await store.statuses() == {"a": Q, "b": D, "c": E}
+
+
 @pytest.mark.parametrize("ending", [D, E, C])
 async def test_the_first_ending_wins(store, ending):
     final = job("a", ending, message="the end", finish_date=WHEN, owner="r1")

@@ -1,7 +1,8 @@
 """Health probes on the Open Inference Protocol's paths (Kubernetes, KServe tools).
 
-``/v2/health/live``: the process answers. ``/v2/health/ready``: every model is warm and the
-server is not stopping. ``/v2/models/NAME/ready``: that model is warm. 200 or 503.
+``/v2/health/live``: the process answers. ``/v2/health/ready``: every model is warm, the
+server is not stopping and its job store can be written. ``/v2/models/NAME/ready``: that model
+is warm. 200 or 503.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import functools
 
 from aiohttp import web
 
-from deepaas.api.keys import PREDICTIONS, REGISTRY, STATE
+from deepaas.api.keys import JOB_STORE, PREDICTIONS, REGISTRY, STATE
 from deepaas.api.render import json_response
 from deepaas.model.wrapper import ModelWrapper
 
@@ -36,6 +37,9 @@ def _why_not(request: web.Request, names: list[str]) -> str | None:
 
 async def ready(request: web.Request) -> web.Response:
     reason = _why_not(request, request.app[REGISTRY].names())
+    problem = request.app[JOB_STORE].problem
+    if reason is None and problem is not None:  # the server's, not a model's: not per model
+        reason = "the job store cannot be written: %s" % problem
     if reason is None:
         return json_response({"ready": True})
     return json_response({"ready": False, "message": reason}, status=503)
