@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Choice", "SIZE_UNITS", "auth_entries", "base_path", "between", "job_store", "names",
-           "parse_bool", "parse_size"]
+__all__ = ["Choice", "SIZE_UNITS", "api_key_list", "auth_entries", "base_path", "between",
+           "job_store", "names", "parse_bool", "parse_size"]
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
@@ -32,6 +32,23 @@ def names(value: Any) -> tuple[str, ...]:
     """Names from a list, or from one string separated by commas or spaces."""
     items = [value] if isinstance(value, str) else list(value)
     return tuple(n for item in items for n in str(item).replace(",", " ").split())
+
+
+def api_key_list(value: Any) -> tuple[str, ...]:
+    """API keys, as :func:`names` reads them; an empty one is an error, not "no key".
+
+    ``--api-key ""`` or ``DEEPAAS_API_KEYS=" , "`` say that keys are wanted: reading them as
+    no key at all would leave the server open without a word.
+    """
+    items = [value] if isinstance(value, str) else list(value)
+    keys = []
+    for item in items:
+        for piece in str(item).split(","):
+            if not piece.strip():
+                raise ValueError("an API key may not be empty (to run without keys, leave "
+                                 "the option out)")
+            keys += piece.split()
+    return tuple(keys)
 
 
 def base_path(value: Any) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deepaas.config import OPTIONS, Settings, load_settings, sample_config
+from deepaas.config import OPTIONS, Settings, api_keys, load_settings, sample_config
 from deepaas.exceptions import ConfigError
 
 
@@ -80,3 +80,26 @@ def test_sample_config_loads_as_is(tmp_path):
                    for line in sample_config().splitlines()]
     conf.write_text("\n".join(uncommented))
     assert load_settings(["--config-file", str(conf)], {}) == Settings(config_file=str(conf))
+
+
+@pytest.mark.parametrize("argv, environ", [
+    (["--api-key", ""], {}),
+    (["--api-key", "k1", "--api-key", " "], {}),
+    ([], {"DEEPAAS_API_KEYS": " , "}),
+    ([], {"DEEPAAS_API_KEYS": "k1,,k2"}),
+    ([], {"DEEPAAS_API_KEY": " "}),
+])
+def test_an_empty_api_key_is_refused(argv, environ):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(argv, environ)
+    assert str(caught.value).endswith("invalid value (hidden) for --api-key: an API key may "
+                                      "not be empty (to run without keys, leave the option out)")
+    assert load_settings(["--api-key", "k1, k2"], {}).api_key == ("k1", "k2")
+    assert load_settings([], {"DEEPAAS_API_KEYS": "k1,k2 k3"}).api_key == ("k1", "k2", "k3")
+
+
+def test_an_api_keys_file_without_a_key_is_refused(tmp_path):
+    keys = tmp_path / "keys"
+    keys.write_text("# the keys go here\n\n")
+    with pytest.raises(ConfigError, match="the API keys file .* holds no key"):
+        api_keys(load_settings(["--api-keys-file", str(keys)], {}))

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from deepaas.cmd import run
+from deepaas.files import owned_prefix
 from tests.helpers import alive
 from tests.model.test_loading import install
 
@@ -116,6 +117,21 @@ def test_unknown_model_name_exits_non_zero():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "definitely-not-installed" in proc.stderr and "installed:" in proc.stderr
+
+
+@pytest.mark.parametrize("flags, env", [
+    (["--api-key", ""], {}),
+    ([], {"DEEPAAS_API_KEYS": " , "}),
+])
+def test_an_empty_api_key_stops_the_start_with_one_line(flags, env):
+    # a server that meant to require keys must not start open
+    proc = subprocess.run([str(BIN), "--listen-port", "0", *flags], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **env})
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "deepaas-run: %s: invalid value (hidden) for --api-key: an API key may not be empty "
+        "(to run without keys, leave the option out)"
+        % ("command line" if flags else "environment")]
 
 
 def test_bad_flag_value_exits_2():
@@ -245,3 +261,43 @@ def test_a_second_signal_exits_at_once(tmp_path):
     finally:
         proc.kill()
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def test_temp_files_a_killed_server_left_are_removed_at_the_next_start(tmp_path):
+    tmp_dir = tmp_path / "tmp"
+    tmp_dir.mkdir()
+    # a file of a live process (this one), and one deepaas did not name: both stay
+    mine = tmp_dir / (owned_prefix("upload") + "mine")
+    mine.write_bytes(b"in use")
+    (tmp_dir / "deepaas-upload-abc123").write_bytes(b"old naming: whose is unknown")
+    proc, base = _start(tmp_path / "data", "--model-name", "compatmod", "--tmp-dir", str(tmp_dir))
+    try:
+        # an upload that never ends: the server has made its temp file when it is killed
+        port = int(base.rpartition(":")[2])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            head = (b'--B\r\nContent-Disposition: form-data; name="data"; filename="a.bin"\r\n'
+                    b"Content-Type: application/octet-stream\r\n\r\n" + b"x" * 1000)
+            sock.sendall(b"POST /v2/models/compatmod/predict/ HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: multipart/form-data; boundary=B\r\n"
+                         b"Content-Length: 100000\r\n\r\n" + head)
+            deadline = time.monotonic() + 20
+            while not (left := [p for p in tmp_dir.iterdir() if p not in (
+                    mine, tmp_dir / "deepaas-upload-abc123")]):
+                assert time.monotonic() < deadline, "no upload file appeared"
+                time.sleep(0.05)
+            proc.kill()  # SIGKILL: no cleanup
+            proc.wait(timeout=15)
+    finally:
+        killed = proc.pid
+        proc.kill()
+        proc.wait(timeout=15)
+    # the killed server's upload, named for it
+    assert [p.name.partition("_%d-" % killed)[0] for p in left] == [
+        owned_prefix("upload").rpartition("_")[0]]
+    proc, base = _start(tmp_path / "data", "--model-name", "compatmod", "--tmp-dir", str(tmp_dir))
+    try:
+        assert sorted(p.name for p in tmp_dir.iterdir()) == sorted(
+            [mine.name, "deepaas-upload-abc123"])
+    finally:
+        _stop(proc, signal.SIGTERM)
+        proc.stdout.read()
