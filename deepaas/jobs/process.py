@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from deepaas import ENV_DATA_DIR
+from deepaas.files import owned_prefix
 from deepaas.jobs import tracking
 from deepaas.jobs.tracking import kill_leftovers, processes_of
 from deepaas.lifeline import ENV_SERVER_PID
@@ -208,7 +209,8 @@ async def start(launch: Launch, cgroups: Path | None = None) -> TrainingProcess:
     Its stdout and stderr (and those of anything it starts) go to ``launch.log_path``; its
     progress reports come back through a pipe; its outcome through a temp file.
     """
-    fd, path = tempfile.mkstemp(prefix="deepaas-train-", suffix=".json", dir=launch.tmp_dir)
+    fd, path = tempfile.mkstemp(prefix=owned_prefix("train"), suffix=".json",
+                                dir=launch.tmp_dir)
     os.close(fd)
     result_path = Path(path)
     read_fd, write_fd = os.pipe()
