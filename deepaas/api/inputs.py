@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import tempfile
+import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,9 +15,10 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 from multidict import MultiMapping
 
+from deepaas.api.bodies import BodyBudget, Held, decode_json
 from deepaas.config import Settings
 from deepaas.exceptions import BadRequest, PayloadTooLarge
-from deepaas.files import remove_files
+from deepaas.files import owned_prefix, remove_files
 from deepaas.model import args as margs
 from deepaas.model.wrapper import UploadedFile
 from deepaas.storage.arguments import fetch_remote
@@ -43,6 +44,12 @@ class Inputs:
         self.files.clear()
 
 
+def _too_many_fields(limit: int) -> PayloadTooLarge:
+    # Not the body's size: a small body may hold many fields.
+    return PayloadTooLarge("A form of more than %d fields: this server reads %d at most (a "
+                           "fixed limit)" % (limit, limit))
+
+
 def _multi(pairs: MultiMapping[Any]) -> dict[str, list[Any]]:
     return {key: list(pairs.getall(key)) for key in pairs.keys()}
 
@@ -60,7 +67,7 @@ class _Limit:
 
 async def _save_file(part: BodyPartReader, settings: Settings, limit: _Limit,
                      files: list[str]) -> UploadedFile:
-    fd, path = tempfile.mkstemp(prefix="deepaas-upload-", dir=settings.tmp_dir or None)
+    fd, path = tempfile.mkstemp(prefix=owned_prefix("upload"), dir=settings.tmp_dir or None)
     files.append(path)
     with os.fdopen(fd, "wb") as handle:
         while chunk := await part.read_chunk(_CHUNK):
@@ -71,8 +78,18 @@ async def _save_file(part: BodyPartReader, settings: Settings, limit: _Limit,
                         original_filename=part.filename)
 
 
+async def _read_text_part(part: BodyPartReader, limit: _Limit, held: Held) -> bytearray:
+    """A form field's bytes, held in memory: counted like a JSON body."""
+    raw = bytearray()
+    while chunk := await part.read_chunk(_CHUNK):
+        limit.add(len(chunk))
+        held.reserve(held.size + len(chunk))
+        raw.extend(chunk)
+    return raw
+
+
 async def _read_multipart(request: web.Request, wanted: frozenset[str], settings: Settings,
-                          files: list[str]) -> dict[str, list[Any]]:
+                          files: list[str], held: Held) -> dict[str, list[Any]]:
     form: dict[str, list[Any]] = {}
     limit = _Limit(settings.client_max_size)
     reader = await request.multipart()
@@ -80,7 +97,7 @@ async def _read_multipart(request: web.Request, wanted: frozenset[str], settings
     while (part := await reader.next()) is not None:
         parts += 1
         if parts > _MAX_PARTS:
-            raise BadRequest({"form": ["More than %d parts in one request." % _MAX_PARTS]})
+            raise _too_many_fields(_MAX_PARTS)
         if not isinstance(part, BodyPartReader):  # a nested multipart is no argument
             await part.release()
             continue
@@ -91,24 +108,61 @@ async def _read_multipart(request: web.Request, wanted: frozenset[str], settings
         if part.filename is not None:
             value: Any = await _save_file(part, settings, limit, files)
         else:
-            raw = await part.read()
-            limit.add(len(raw))
+            raw = await _read_text_part(part, limit, held)
             value = raw.decode(part.get_charset(default="utf-8"), errors="replace")
         form.setdefault(part.name, []).append(value)
     return form
 
 
-async def _read_json(request: web.Request) -> dict[str, Any] | None:
-    raw = await request.read()
-    if not raw.strip():
+async def _read_buffered(request: web.Request, held: Held) -> bytearray:
+    """The whole body, counted as it comes (a declared length before anything is read).
+
+    Read here rather than with ``request.read()``, which keeps the bytes for the request's
+    whole life and knows only --client-max-size.
+    """
+    if request.content_length is not None:
+        held.reserve(request.content_length)
+    body = bytearray()  # grows in place: no second copy of the whole body to join chunks
+    async for chunk in request.content.iter_any():
+        held.reserve(len(body) + len(chunk))  # a compressed body may outgrow its length
+        body.extend(chunk)
+    return body
+
+
+def _decode_form(raw: bytearray, charset: str, max_fields: int) -> dict[str, list[Any]]:
+    """Urlencoded pairs, decoded as aiohttp does, with its limit on the number of fields."""
+    text = raw.rstrip().decode(charset)
+    try:
+        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, encoding=charset,
+                                       max_num_fields=max_fields or None)
+    except ValueError:  # past max_fields (aiohttp's limit)
+        raise _too_many_fields(max_fields) from None
+    form: dict[str, list[Any]] = {}
+    for key, value in pairs:
+        form.setdefault(key, []).append(value)
+    return form
+
+
+async def _read_form(request: web.Request, held: Held) -> dict[str, list[Any]]:
+    raw = await _read_buffered(request, held)
+    max_fields = getattr(request, "client_max_fields", 0)  # aiohttp 3.14 on
+    return await held.run(_decode_form, raw, request.charset or "utf-8", max_fields)
+
+
+def _decode_json(raw: bytearray) -> dict[str, Any] | None:
+    if not raw or raw.isspace():
         return None
     try:
-        body = json.loads(raw)
+        body = decode_json(raw)
     except ValueError:
         raise BadRequest({"json": ["Invalid JSON body."]}) from None
     except RecursionError:  # nesting deeper than the interpreter's stack allows
         raise BadRequest({"json": ["JSON body nested too deeply."]}) from None
     return body if isinstance(body, dict) else None
+
+
+async def _read_json(request: web.Request, held: Held) -> dict[str, Any] | None:
+    return await held.run(_decode_json, await _read_buffered(request, held))
 
 
 def _from_accept_header(header: str, choices: Sequence[str]) -> str | None:
@@ -136,15 +190,15 @@ _UNREADABLE = (ValueError, LookupError, HttpProcessingError, RequestPayloadError
 
 
 async def _read_body(request: web.Request, wanted: frozenset[str], settings: Settings,
-                     files: list[str]) -> tuple[dict[str, list[Any]] | None, Any]:
+                     files: list[str], held: Held) -> tuple[dict[str, list[Any]] | None, Any]:
     """The form (multipart or urlencoded) or the JSON body; other bodies are ignored."""
     try:
         if request.content_type == "multipart/form-data":
-            return await _read_multipart(request, wanted, settings, files), None
+            return await _read_multipart(request, wanted, settings, files, held), None
         if request.content_type == "application/x-www-form-urlencoded":
-            return _multi(await request.post()), None
+            return await _read_form(request, held), None
         if request.content_type == "application/json":
-            return None, await _read_json(request)
+            return None, await _read_json(request, held)
     except _UNREADABLE as exc:
         raise BadRequest({"body": ["Could not read the request body: %s" % exc]}) from None
     return None, None
@@ -158,13 +212,13 @@ def _lowered(headers: MultiMapping[str]) -> dict[str, list[str]]:
 
 
 async def _sources(request: web.Request, spec: margs.ArgSpec, settings: Settings,
-                   files: list[str]) -> margs.Sources:
+                   files: list[str], held: Held) -> margs.Sources:
     """The places the module's arguments may be read from; the body only when one may be."""
     places = spec.locations
     body: dict[str, list[Any]] | None = None
     json_body = None
     if places & {"form", "files", "json"}:
-        body, json_body = await _read_body(request, spec.body_names, settings, files)
+        body, json_body = await _read_body(request, spec.body_names, settings, files, held)
     return margs.Sources(
         query=_multi(request.query), form=body or {}, json=json_body,
         headers=_lowered(request.headers) if "headers" in places else {},
@@ -172,15 +226,21 @@ async def _sources(request: web.Request, spec: margs.ArgSpec, settings: Settings
 
 
 async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Settings,
-                      remote: RemoteData | None = None) -> Inputs:
-    """Collect and validate the arguments; the caller owns (and must clean) the files."""
+                      remote: RemoteData | None = None,
+                      budget: BodyBudget | None = None) -> Inputs:
+    """Collect and validate the arguments; the caller owns (and must clean) the files.
+
+    A body read into memory counts in ``budget`` until the arguments are validated; a big
+    one is parsed and validated in a thread.
+    """
     files: list[str] = []
+    held = (budget or BodyBudget(0)).hold(settings)
     limit = settings.client_max_size
     if limit and request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge("Request body of %d bytes is larger than the %d bytes this server "
                               "accepts (--client-max-size)" % (request.content_length, limit))
     try:
-        data = margs.collect(spec, await _sources(request, spec, settings, files))
+        data = margs.collect(spec, await _sources(request, spec, settings, files, held))
         wire = spec.accept_wire
         if wire and wire not in data and spec.accept_choices:
             chosen = _from_accept_header(request.headers.get("Accept", ""), spec.accept_choices)
@@ -188,7 +248,9 @@ async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Setti
                 data[wire] = chosen
         urls: dict[str, str] = {}
         await fetch_remote(spec, data, remote, settings.tmp_dir or None, files, urls)
-        return Inputs(margs.validate(spec, data), files, urls)
+        return Inputs(await held.run(margs.validate, spec, data), files, urls)
     except BaseException:
         Inputs({}, files).cleanup()
         raise
+    finally:
+        held.release()

@@ -8,7 +8,7 @@ import time
 from aiohttp import web
 
 from deepaas.api.inputs import read_inputs
-from deepaas.api.keys import METRICS, PREDICTIONS, REGISTRY, REMOTE, SETTINGS
+from deepaas.api.keys import BODIES, METRICS, PREDICTIONS, REGISTRY, REMOTE, SETTINGS
 from deepaas.exceptions import EndpointDisabled, NotProvided
 from deepaas.model.wrapper import ModelWrapper
 
@@ -22,7 +22,8 @@ async def predict(request: web.Request, model: ModelWrapper) -> web.Response:
     if not model.provides("predict"):
         raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
     spec = model.predict_args
-    inputs = await read_inputs(request, spec, settings, request.app[REMOTE])
+    inputs = await read_inputs(request, spec, settings, request.app[REMOTE],
+                               request.app[BODIES])
     accept = inputs.kwargs.get("accept") if spec.has_accept else None
     # The uploads are removed once the prediction is over (or dropped unrun), not when the
     # client leaves: a prediction already running may still be reading them.

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from deepaas.api.inputs import read_inputs
-from deepaas.api.keys import JOBS, REGISTRY, REMOTE, SETTINGS, STATE
+from deepaas.api.keys import BODIES, JOBS, REGISTRY, REMOTE, SETTINGS, STATE
 from deepaas.api.render import json_response
 from deepaas.exceptions import EndpointDisabled, InvalidInput
 from deepaas.jobs.logs import follow
@@ -68,7 +68,7 @@ def _enabled(handler: Handler) -> Handler:
 @_enabled
 async def start(request: web.Request, model: ModelWrapper) -> web.Response:
     inputs = await read_inputs(request, model.train_args, request.app[SETTINGS],
-                               request.app[REMOTE])
+                               request.app[REMOTE], request.app[BODIES])
     jobs = request.app[JOBS]
     # The job owns the uploads from here; shielded, so a client leaving mid-submit cannot
     # leave a half-registered job behind.
