@@ -230,11 +230,14 @@ class ModelWrapper:
             try:
                 margs.quiet_legacy(lambda: self.response_schema().load(ret))  # type: ignore[misc]
             except marshmallow.ValidationError as exc:
+                # by field name: marshmallow lists unknown fields in a set's changing order
+                messages = (dict(sorted(exc.messages.items()))
+                            if isinstance(exc.messages, dict) else exc.messages)
                 LOG.error("model %r: response does not match its schema: %s", self.name,
-                          exc.messages)
+                          messages)
                 raise ResponseValidationError(
                     "Model '%s' returned a response that does not match its schema: %s"
-                    % (self.name, exc.messages)) from None
+                    % (self.name, messages)) from None
             body = ret
         else:
             body = {"status": "OK", "predictions": ret}
