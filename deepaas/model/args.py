@@ -8,7 +8,9 @@ model and method at start-up; :func:`parse` merges the request's sources and val
 Where a value is read from follows webargs 5.5.3, which 2.x modules were written against: a
 field whose metadata names a ``location`` is read from there only (so a query value never
 shadows the upload of a ``location="form"`` file); any other field takes the first of the
-query string, the form (fields and uploads) and the JSON body that holds it.
+query string, the form (fields and uploads) and the JSON body that holds it. One departure: a
+file argument without a location takes its upload over text sent elsewhere under its name
+(2.x handed the module the text).
 
 We validate with marshmallow directly rather than through a webargs parser, so the behaviour is
 the same whichever webargs a module pins (5.5.3 or 8.x): webargs only supplies the ``fields``
@@ -197,6 +199,22 @@ def _pick(field: ma_fields.Field, values: Sequence[Any], location: str) -> Any:
     return list(values) if isinstance(field, ma_fields.List) else values[0]
 
 
+def _find(sources: Sources, places: Sequence[str], wire: str,
+          is_file: bool) -> tuple[str, Sequence[Any]] | None:
+    """The first place holding ``wire``; for a file argument, an upload wins over text found
+    earlier (``?img=foo`` beside an upload of ``img``: the module wants the file, and text
+    that is not a URL would be refused anyway)."""
+    first = None
+    for place in places:
+        values = sources.values(place, wire)
+        if not values:
+            continue
+        if not is_file or not all(isinstance(v, str) for v in values):
+            return place, values
+        first = first or (place, values)
+    return first
+
+
 def collect(spec: ArgSpec, sources: Sources) -> dict[str, Any]:
     """Merge the sources by wire name, each field looked for where it may be read.
 
@@ -206,11 +224,10 @@ def collect(spec: ArgSpec, sources: Sources) -> dict[str, Any]:
     for name, field in spec.readable().items():
         wire = wire_name(name, field)
         location = location_of(field)
-        for place in (location,) if location else _DEFAULT_ORDER:
-            values = sources.values(place, wire)
-            if values:
-                data[wire] = _pick(field, values, place)
-                break
+        found = _find(sources, (location,) if location else _DEFAULT_ORDER, wire,
+                      is_file_field(field))
+        if found is not None:
+            data[wire] = _pick(field, found[1], found[0])
     return data
 
 

@@ -124,3 +124,15 @@ def test_openapi_puts_form_and_json_in_the_request_body():
     assert form["properties"]["f"]["type"] == "string" and form["required"] == ["img"]
     body = op["requestBody"]["content"]["application/json"]["schema"]
     assert set(body["properties"]) == {"j", "nums"}
+
+
+async def test_a_file_argument_without_location_takes_its_upload_over_text(make_client):
+    client = await make_client("locations")
+    form = aiohttp.FormData()
+    form.add_field("loose", b"bytes", filename="a.txt")
+    resp = await client.post("/v2/models/locations/train/", params={"loose": "text"}, data=form)
+    record = await poll_job(client, "/v2/models/locations/train/", (await resp.json())["uuid"])
+    assert record["result"]["output"] == {"loose": ["file", "a.txt", "bytes"]}
+    # text alone is still read from where it stands (and refused: it is neither file nor URL)
+    resp = await client.post("/v2/models/locations/train/", params={"loose": "text"})
+    assert resp.status == 422 and list(await resp.json()) == ["loose"]
