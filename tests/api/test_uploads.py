@@ -42,6 +42,8 @@ async def test_uploads_are_removed_however_the_request_ends(make_client, tmp_pat
         request = client.post(url, params=params, data=form)
         if kind == "gone":  # the client hangs up while its prediction waits or runs
             task = asyncio.ensure_future(request)
+            # Whenever the client leaves (before its upload is read, while it waits or runs),
+            # no file may stay: the assertions hold for every moment, so no event is awaited.
             await asyncio.sleep(0.01)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

@@ -90,7 +90,9 @@ def test_sigterm_stops_running_trainings(tmp_path):
     finally:
         code, _ = _stop(proc, signal.SIGTERM)
     assert code == 0
-    time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(alive(pid) for pid in children)
 
 
@@ -204,15 +206,32 @@ def test_kill_9_loses_no_record_and_leaves_no_process(tmp_path):
 
 
 
+# Each call leaves a file in TEST_MARKS as it starts: the test knows when they are in flight.
 SLOW = """
-import asyncio
+import asyncio, os, uuid
 from webargs import fields
 def get_predict_args():
     return {"delay": fields.Float(load_default=1.5)}
 async def predict(**kwargs):
+    open(os.path.join(os.environ["TEST_MARKS"], uuid.uuid4().hex), "w").close()
     await asyncio.sleep(kwargs["delay"])
     return {"slept": kwargs["delay"]}
 """
+
+
+def _slow_server(tmp_path: Path) -> tuple[subprocess.Popen, str, Path]:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {**_fake_modules(tmp_path / "mods", {"slowpoke": SLOW}), "TEST_MARKS": str(marks)}
+    proc, base = _start(tmp_path, "--model-name", "slowpoke", env=env)
+    return proc, base, marks
+
+
+def _in_flight(marks: Path, count: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(list(marks.iterdir())) < count:
+        assert time.monotonic() < deadline, "never %d predictions in flight" % count
+        time.sleep(0.02)
 
 
 def _fake_modules(root: Path, modules: dict[str, str]) -> dict[str, str]:
@@ -230,13 +249,12 @@ def _fake_modules(root: Path, modules: dict[str, str]) -> dict[str, str]:
 
 
 def test_sigterm_lets_fifty_predictions_in_flight_finish(tmp_path):
-    env = _fake_modules(tmp_path / "mods", {"slowpoke": SLOW})
-    proc, base = _start(tmp_path, "--model-name", "slowpoke", env=env)
+    proc, base, marks = _slow_server(tmp_path)
     url = base + "/v2/models/slowpoke/predict/"
     try:
         with concurrent.futures.ThreadPoolExecutor(50) as pool:
             answers = [pool.submit(_post, url) for _ in range(50)]
-            time.sleep(0.5)  # all fifty are in flight, sleeping
+            _in_flight(marks, 50)
             proc.send_signal(signal.SIGTERM)
             results = [a.result(timeout=30) for a in answers]
         assert all(r["predictions"] == {"slept": 1.5} for r in results)
@@ -245,15 +263,26 @@ def test_sigterm_lets_fifty_predictions_in_flight_finish(tmp_path):
         proc.kill()  # a no-op once it exited; never leave a server behind
 
 
+def _stopping(base: str) -> None:
+    """Wait until the server began to stop: it takes no new connection."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            _get(base + "/v2/health/live")
+        except OSError:
+            return
+        assert time.monotonic() < deadline, "the server never began to stop"
+        time.sleep(0.02)
+
+
 def test_a_second_signal_exits_at_once(tmp_path):
-    env = _fake_modules(tmp_path / "mods", {"slowpoke": SLOW})
-    proc, base = _start(tmp_path, "--model-name", "slowpoke", env=env)
+    proc, base, marks = _slow_server(tmp_path)
     pool = concurrent.futures.ThreadPoolExecutor(1)
     try:
         pool.submit(_post, base + "/v2/models/slowpoke/predict/?delay=30")
-        time.sleep(0.5)
+        _in_flight(marks, 1)
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
+        _stopping(base)
         began = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=10)
