@@ -39,9 +39,10 @@ from deepaas.cluster.connection import RayConnection
 from deepaas.config import Settings, api_keys
 from deepaas.debug import DebugCapture
 from deepaas.files import sweep_orphans
+from deepaas.jobs.active import Limits
 from deepaas.jobs.executor import Executor, LocalExecutor
 from deepaas.jobs.indexed import IndexedStore
-from deepaas.jobs.manager import JobManager, Limits
+from deepaas.jobs.manager import JobManager
 from deepaas.jobs.outputs import Uploader
 from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.jobs.store import JobStore

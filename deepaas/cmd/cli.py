@@ -34,7 +34,7 @@ from deepaas.exceptions import (
     NoModelsFound,
     summary_of,
 )
-from deepaas.jobs.manager import display_args
+from deepaas.jobs.active import display_args
 from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
 from deepaas.jobs.wire import record
 from deepaas.model import args as margs

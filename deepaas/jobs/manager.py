@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import dataclasses
 import datetime
 import logging
 import shutil
@@ -17,15 +16,15 @@ from typing import Any
 from deepaas.exceptions import JobNotFound, NotProvided, Overloaded, message_of
 from deepaas.files import remove_files
 from deepaas.jobs import process
-from deepaas.jobs.executor import Execution, Executor, LocalExecutor
+from deepaas.jobs.active import Active, Limits, declared_resources, display_args
+from deepaas.jobs.executor import Executor, LocalExecutor
 from deepaas.jobs.outputs import Uploader, find_file, settle
 from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
 from deepaas.jobs.sharing import LogShipper, follow_stored, new_replica_id
 from deepaas.jobs.store import JobStore
-from deepaas.model.outputs import jsonable_text
 from deepaas.model.wrapper import ModelWrapper, UploadedFile
 
-__all__ = ["JobManager", "Limits", "display_args"]
+__all__ = ["JobManager"]
 
 LOG = logging.getLogger(__name__)
 
@@ -33,57 +32,6 @@ STOPPED_RUNNING = "the server stopped while this training was running"
 STOPPED_QUEUED = "the server stopped before this training started"
 _FLUSH_EVERY = 1.0  # seconds between writes of progress to the store
 _RETRY_AFTER = 10  # seconds: trainings last minutes, a place in line frees up slowly
-
-
-def _declared_resources(model: ModelWrapper) -> dict[str, Any]:
-    """The ``resources`` a module's metadata declares (cpus, gpus, memory), if any."""
-    try:
-        declared = model.metadata().get("resources")
-    except Exception:  # metadata that fails here fails loudly on its own route
-        return {}
-    return declared if isinstance(declared, dict) else {}
-
-
-def display_args(kwargs: dict[str, Any], urls: dict[str, str] | None = None) -> dict[str, Any]:
-    """Arguments as a record shows them: files as ``[name, content_type, original_filename]``,
-    followed by the URL for a file fetched from one; a value a module's own field made (a
-    time range object) as its text."""
-    shown: dict[str, Any] = {}
-    for key, value in kwargs.items():
-        if isinstance(value, UploadedFile):
-            value = [value.name, value.content_type, value.original_filename]
-            if urls and key in urls:
-                value.append(urls[key])
-        shown[key] = value
-    return dict(jsonable_text(shown)[0])
-
-
-@dataclasses.dataclass(frozen=True)
-class Limits:
-    """How many trainings may run at once, on the server and per model, and how many may wait
-    (0: no bound)."""
-
-    total: int = 0
-    per_model: int = 1
-    waiting: int = 0
-
-
-class _Active:
-    """A queued or running training: the live record and what only the manager holds."""
-
-    def __init__(self, job: Job, model: ModelWrapper, kwargs: dict[str, Any],
-                 log: LogShipper) -> None:
-        self.job = job
-        self.model = model
-        self.kwargs = kwargs
-        self.log = log
-        self.proc: Execution | None = None
-        self.task: asyncio.Task[None] | None = None
-        self.cancelled = False  # by a client: ends as "cancelled"
-        self.stopped = False  # by the server's shutdown: ends as "error"
-        self.flushed = 0  # metrics points already in the store
-        self.flushing = asyncio.Lock()  # one flush at a time: points are written once
-        self.done = asyncio.Event()
 
 
 class JobManager:
@@ -99,14 +47,14 @@ class JobManager:
     """
 
     def __init__(self, store: JobStore, data_dir: Path, *, warm: bool = True,
-                 cancel_grace: float = 5.0, limits: Limits = Limits(),
+                 cancel_grace: float = 5.0, limits: Limits | None = None,
                  tmp_dir: str | None = None, executor: Executor | None = None,
                  replica_timeout: float = 15.0, outputs: Uploader | None = None) -> None:
         self._store = store
         self._data_dir = data_dir
         self._warm = warm
         self._grace = cancel_grace
-        self._limits = limits
+        self._limits = limits or Limits()
         self._tmp_dir = tmp_dir
         self._executor: Executor = executor or LocalExecutor()
         self._outputs = outputs
@@ -115,7 +63,7 @@ class JobManager:
         self._beat = max(replica_timeout / 5, 0.2)  # heartbeat and sync period
         self._sync: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Job]] = set()  # cancels asked for by other servers
-        self._active: dict[str, _Active] = {}
+        self._active: dict[str, Active] = {}
         self._queue: collections.deque[str] = collections.deque()
         self._arriving = 0  # submissions between the line's check and the queue
 
@@ -290,7 +238,7 @@ class JobManager:
         self.output_dir(job.uuid).mkdir()
         kwargs = self._adopt_uploads(job.uuid, kwargs, files)
         await self._store.put(job)
-        self._active[job.uuid] = _Active(job, model, kwargs, LogShipper(self.log_path(job.uuid)))
+        self._active[job.uuid] = Active(job, model, kwargs, LogShipper(self.log_path(job.uuid)))
         self._queue.append(job.uuid)
         self._schedule()
         return job
@@ -352,14 +300,14 @@ class JobManager:
                 active.job.status = JobStatus.RUNNING  # counts against the limits at once
                 active.task = asyncio.create_task(self._run(active), name="train-" + uuid)
 
-    async def _run(self, active: _Active) -> None:
+    async def _run(self, active: Active) -> None:
         job = active.job
         try:
             active.proc = await self._executor.start(process.Launch(
                 job_id=job.uuid, name=job.model, source=active.model.source or "",
                 kwargs=active.kwargs, warm=self._warm, log_path=self.log_path(job.uuid),
                 data_dir=self._data_dir, tmp_dir=self._tmp_dir,
-                resources=(await asyncio.to_thread(_declared_resources, active.model)
+                resources=(await asyncio.to_thread(declared_resources, active.model)
                            if self._executor.wants_resources else {}),
                 output_dir=self.output_dir(job.uuid), grace=self._grace))
         except Exception as exc:
@@ -377,7 +325,7 @@ class JobManager:
         await watcher
         await self._end(active, outcome)
 
-    async def _watch_progress(self, active: _Active) -> None:
+    async def _watch_progress(self, active: Active) -> None:
         assert active.proc is not None
         last_flush = time.monotonic()
         async for report in active.proc.reports():
@@ -386,7 +334,7 @@ class JobManager:
                 await self._flush(active)
                 last_flush = time.monotonic()
 
-    async def _flush(self, active: _Active, last: bool = False) -> None:
+    async def _flush(self, active: Active, last: bool = False) -> None:
         async with active.flushing:
             new = active.job.metrics[active.flushed:]
             if new:
@@ -398,7 +346,7 @@ class JobManager:
                 await active.log.ship(self._store, active.job.uuid, everything=last)
             await self._store.put(active.job)
 
-    async def _end(self, active: _Active, outcome: process.Outcome) -> None:
+    async def _end(self, active: Active, outcome: process.Outcome) -> None:
         job = active.job
         self._active.pop(job.uuid, None)
         self._remove_uploads(job.uuid)
@@ -423,14 +371,14 @@ class JobManager:
         job.finish_date = datetime.datetime.now()
         await self._store.put(job)
 
-    async def _drop_queued(self, active: _Active, status: JobStatus, message: str | None) -> None:
+    async def _drop_queued(self, active: Active, status: JobStatus, message: str | None) -> None:
         self._queue.remove(active.job.uuid)
         self._active.pop(active.job.uuid, None)
         self._remove_uploads(active.job.uuid)
         await self._finish(active.job, status, message=message)
         active.done.set()
 
-    async def _stop(self, active: _Active, cancelled: bool) -> None:
+    async def _stop(self, active: Active, cancelled: bool) -> None:
         """Terminate a running training and wait until it is recorded as ended."""
         active.cancelled, active.stopped = cancelled, not cancelled
         if active.proc is not None:
