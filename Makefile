@@ -63,6 +63,8 @@ bench: venv
 	$(BIN)/python bench/predict_bench.py
 	$(BIN)/python bench/jobs_bench.py
 	$(BIN)/python bench/remote_bench.py
+	$(BIN)/python bench/loop_bench.py
+	$(BIN)/python bench/index_bench.py
 
 clean:
 	rm -rf $(VENV) $(VENVT) $(VENV5) *.egg-info plugins/*/*.egg-info tests/compat/*/*.egg-info
