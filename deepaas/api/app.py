@@ -58,10 +58,10 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     everything at the end."""
     # Modules find the data dir here (deepaas.data_dir()), in the server and its trainings.
     os.environ[ENV_DATA_DIR] = str(Path(app[SETTINGS].data_dir).resolve())
+    await app[JOBS].start()  # first: a store out of reach is one line, said before anything
     # What processes killed before they could clean up (kill -9) left in our temp folders.
     await asyncio.to_thread(sweep_orphans, [Path(app[SETTINGS].tmp_dir or tempfile.gettempdir()),
                                             *app[REMOTE].temp_dirs])
-    await app[JOBS].start()
     # Warm in the background: the server listens at once, so that probes (ready: 503 until
     # warm) and metadata answer, while predictions wait for their model to be warm.
     app[WARMUP] = asyncio.create_task(app[PREDICTIONS].start(), name="warm-up")
