@@ -13,7 +13,7 @@ from typing import TextIO
 
 from deepaas.api.access import AccessLog
 from deepaas.api.app import create_app, job_store
-from deepaas.cmd.serve import serve
+from deepaas.cmd.serve import leave_stuck_threads, serve
 from deepaas.config import Settings, load_settings
 from deepaas.debug import DebugCapture
 from deepaas.exceptions import CannotListen, DeepaasError
@@ -21,7 +21,7 @@ from deepaas.jobs.indexed import Reconciled
 from deepaas.logs import JsonFormatter
 from deepaas.model.loading import Registry, load_models
 
-__all__ = ["main", "banner", "check_address", "import_jobs"]
+__all__ = ["main", "banner", "check_address", "console", "import_jobs"]
 
 LOG = logging.getLogger("deepaas.run")
 
@@ -154,5 +154,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def console() -> None:
+    """The ``deepaas-run`` command: :func:`main`, then exit, even if a module's thread is
+    stuck (``main`` itself returns, so that it can run inside another program)."""
+    code = main()
+    leave_stuck_threads(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

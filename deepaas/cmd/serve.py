@@ -28,7 +28,7 @@ from deepaas.api.keys import WARMUP
 from deepaas.config import Settings
 from deepaas.exceptions import DeepaasError
 
-__all__ = ["serve"]
+__all__ = ["leave_stuck_threads", "serve"]
 
 LOG = logging.getLogger("deepaas.run")
 # aiohttp's own deadline for requests in flight comes this long after ours (which answers them
@@ -59,12 +59,14 @@ def _settle_streams(*streams: TextIO) -> None:
     for stream in streams:
         try:
             stream.flush()
-        except (OSError, ValueError):
+        except BrokenPipeError:  # its reader has gone; only then is the descriptor replaced
             with contextlib.suppress(OSError, ValueError):
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, stream.fileno())
                 os.close(devnull)
                 stream.flush()
+        except (OSError, ValueError):  # closed, or not a file at all: nothing to settle
+            pass
 
 
 async def _until_stopped(app: web.Application, stop: asyncio.Event) -> int:
@@ -110,13 +112,13 @@ def serve(app: web.Application, settings: Settings, access: AccessLog,
         code = loop.run_until_complete(_serve(app, settings, access, ready))
     finally:
         loop.close()
-    _leave_stuck_threads(code)
     return code
 
 
-def _leave_stuck_threads(code: int) -> None:
-    """Exit now if a module's code still runs in a thread (a synchronous predict cut off by
-    the shutdown timeout): Python would wait for it at exit, however long it takes."""
+def leave_stuck_threads(code: int) -> None:
+    """Exit the process now if a module's code still runs in a thread (a synchronous predict
+    cut off by the shutdown timeout): Python would wait for it at exit, however long it takes.
+    For the command only: called in another program (a test) it would end that program."""
     deadline = time.monotonic() + 0.2  # idle pool threads are on their way out: let them go
     stuck = [t for t in threading.enumerate() if t is not threading.main_thread()
              and not t.daemon]
