@@ -12,16 +12,15 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 import aiohttp
+from benchlib import free_port, module_dir
 
 from deepaas.jobs.records import Job, JobStatus
 from deepaas.jobs.sqlite import SQLiteStore
@@ -44,24 +43,8 @@ def train(**kwargs):
 '''
 
 
-def _module_dir(root: Path) -> Path:
-    root.mkdir()
-    (root / "chatty.py").write_text(textwrap.dedent(MODULE))
-    info = root / "chatty-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: chatty\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[deepaas.v2.model]\nchatty = chatty\n")
-    return root
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _serve(root: Path, data_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = _port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(root)}
     exe = Path(sys.executable).with_name("deepaas-run")
     proc = subprocess.Popen([str(exe), "--listen-port", str(port), "--model-name", "chatty",
@@ -152,7 +135,7 @@ async def _listing(base: str) -> None:
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        root = _module_dir(Path(tmp) / "mod")
+        root = module_dir(Path(tmp) / "mod", "chatty", MODULE)
         for name, scenario in (("load", _training_load), ("list", _listing)):
             data_dir = Path(tmp) / name
             if name == "list":

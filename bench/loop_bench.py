@@ -20,16 +20,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 import aiohttp
+from benchlib import free_port, module_dir
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
 ITEMS = 2_000_000
@@ -51,27 +50,11 @@ def predict(**kwargs):
 '''
 
 
-def _module_dir(root: Path) -> Path:
-    root.mkdir()
-    (root / "loopmod.py").write_text(textwrap.dedent(MODULE))
-    info = root / "loopmod-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: loopmod\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[deepaas.v2.model]\nloopmod = loopmod\n")
-    return root
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Server:
     """A deepaas-run serving loopmod on a free port, stopped on exit."""
 
     def __init__(self, root: Path, *flags: str) -> None:
-        self.base = "http://127.0.0.1:%d" % _port()
+        self.base = "http://127.0.0.1:%d" % free_port()
         exe = Path(sys.executable).with_name("deepaas-run")
         self.proc = subprocess.Popen(
             [str(exe), "--listen-port", self.base.rsplit(":", 1)[1], "--model-name", "loopmod",
@@ -213,7 +196,7 @@ async def memory(root: Path) -> None:
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        root = _module_dir(Path(tmp) / "mod")
+        root = module_dir(Path(tmp) / "mod", "loopmod", MODULE)
         asyncio.run(latency(root))
         asyncio.run(memory(root))
     return 0
