@@ -1,4 +1,4 @@
-"""Reading one remote file over HTTP(S) with fsspec: its metadata, then its bytes, within limits.
+"""Reading one remote file over HTTP(S) with aiohttp: its metadata, then its bytes, within limits.
 
 Also the pieces every source shares: :class:`RemoteInfo`, the size checks and the mapping of a
 storage's HTTP status to deepaas's errors.
@@ -10,13 +10,14 @@ import asyncio
 import base64
 import dataclasses
 import email.message
+import logging
 import urllib.parse
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 import aiohttp
 import yarl
-from fsspec.implementations.http import HTTPFileSystem
 
 from deepaas.exceptions import (
     RemoteDataError,
@@ -33,6 +34,8 @@ __all__ = ["RemoteInfo", "Source", "HttpSource", "CHUNK", "validator", "check_si
            "too_large", "status_error", "name_from_path"]
 
 CHUNK = 1 << 20  # bytes read, and written to disk, at a time
+
+_log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,56 +124,73 @@ def _disposition_name(value: str | None) -> str | None:
 
 
 class HttpSource:
-    """A file at an http(s) URL, through fsspec's HTTPFileSystem on the running loop."""
+    """A file at an http(s) URL, read with aiohttp on the running loop: HEAD, then a GET.
+
+    One session per fetch: it belongs to the loop of this fetch, and its guards to this
+    target. Its resolver checks every address aiohttp connects to, redirects included, and
+    its trace hook checks every redirect hop against the patterns.
+    """
 
     def __init__(self, target: Target, policy: Policy, credentials: tuple[str, str] | None,
                  private: bool) -> None:
         self._target = target
         self._policy = policy
         self._private = private
-        # The session's own headers: fsspec's streamed files drop per-request ones. aiohttp
-        # drops Authorization on a redirect to another host. Identity: the size limit counts
-        # the bytes of the file, not of a compressed form.
+        # Headers of the session, sent with every request of it; aiohttp drops Authorization
+        # on a redirect to another host. Identity: the size limit counts the bytes of the
+        # file, not of a compressed form.
         self._headers = {"Accept-Encoding": "identity"}
         if credentials:
             token = base64.b64encode(":".join(credentials).encode("utf-8")).decode("ascii")
             self._headers["Authorization"] = "Basic " + token
-        self._fs: HTTPFileSystem | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def info(self) -> RemoteInfo:
-        fs = await self._filesystem()
+        # HEAD first; a storage that refuses HEAD, or answers it without a size, is asked
+        # with a GET whose body is never read. A guard's refusal would only be repeated.
+        found: dict[str, Any] = {}
         try:
-            found = await fs._info(self._target.fetch_url)
-        except Exception as exc:
+            found.update(await self._ask("HEAD"))
+        except RemoteDataError as exc:
             raise self._error(exc) from None
+        except Exception as exc:
+            _log.debug("HEAD %s failed (%s): asking with GET", self._target.url, exc)
+        if found.get("size") is None:
+            try:
+                found.update(await self._ask("GET"))
+            except Exception as exc:
+                raise self._error(exc, RemoteNotFound("no file at %s" % self._target.url)
+                                  ) from None
         size = found.get("size")
         return RemoteInfo(size, validator(found.get("ETag"), size, found.get("Last-Modified")),
                           found.get("mimetype"))
 
     async def download(self, dest: Path, limit: int) -> RemoteInfo:
-        fs = await self._filesystem()
         try:
-            stream = await fs.open_async(self._target.fetch_url, size=0)
-            try:
-                return await self._copy(stream, dest, limit)
-            finally:
-                await stream.close()
+            async with self._client().get(self._target.fetch_url) as response:
+                response.raise_for_status()
+                return await self._copy(response, dest, limit)
         except RemoteDataError:
             raise
         except Exception as exc:
             raise self._error(exc) from None
 
-    async def _copy(self, stream: Any, dest: Path, limit: int) -> RemoteInfo:
-        chunk = await stream.read(CHUNK)  # sends the GET: its answer's headers are known now
-        headers = stream.r.headers
+    async def _ask(self, method: str) -> dict[str, Any]:
+        async with self._client().request(method, self._target.fetch_url,
+                                          allow_redirects=True) as response:
+            response.raise_for_status()
+            return _described(response.headers)
+
+    async def _copy(self, response: aiohttp.ClientResponse, dest: Path,
+                    limit: int) -> RemoteInfo:
+        headers = response.headers
         announced = None
         if headers.get("Content-Length") and not headers.get("Content-Encoding"):
             announced = int(headers["Content-Length"])
         check_size(self._target.url, announced, limit)
         total, buffer = 0, bytearray()
         with open(dest, "wb") as out:
-            while chunk:
+            async for chunk in response.content.iter_chunked(CHUNK):
                 total += len(chunk)
                 if total > limit:  # the storage may announce less than it sends
                     raise too_large(self._target.url, limit, announced)
@@ -178,7 +198,6 @@ class HttpSource:
                 if len(buffer) >= CHUNK:
                     await asyncio.to_thread(out.write, bytes(buffer))
                     buffer.clear()
-                chunk = await stream.read(CHUNK)
             await asyncio.to_thread(out.write, bytes(buffer))
         kind = headers.get("Content-Type", "").partition(";")[0].strip() or None
         return RemoteInfo(total, None, kind, _disposition_name(headers.get(
@@ -188,24 +207,18 @@ class HttpSource:
         if self._session is not None:
             await self._session.close()
 
-    async def _filesystem(self) -> HTTPFileSystem:
-        if self._fs is None:
-            # One per fetch: its session belongs to the loop of this fetch, and its guards
-            # to this target.
-            self._fs = HTTPFileSystem(asynchronous=True, get_client=self._client,
-                                      skip_instance_cache=True)
-            await self._fs.set_session()
-        return self._fs
-
-    async def _client(self, **_: Any) -> aiohttp.ClientSession:
-        trace = aiohttp.TraceConfig()
-        trace.on_request_redirect.append(self._on_redirect)
-        resolver = None if self._private else addresses.GuardedResolver()
-        # No total timeout of aiohttp's own (5 minutes by default): --remote-timeout bounds
-        # the whole fetch. trust_env=False: no proxy and no .netrc from the environment.
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(resolver=resolver), headers=self._headers,
-            timeout=aiohttp.ClientTimeout(total=None), trace_configs=[trace], trust_env=False)
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            trace = aiohttp.TraceConfig()
+            trace.on_request_redirect.append(self._on_redirect)
+            resolver = None if self._private else addresses.GuardedResolver()
+            # No total timeout of aiohttp's own (5 minutes by default): --remote-timeout
+            # bounds the whole fetch. trust_env=False: no proxy and no .netrc from the
+            # environment.
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(resolver=resolver), headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=None), trace_configs=[trace],
+                trust_env=False)
         return self._session
 
     async def _on_redirect(self, session: aiohttp.ClientSession, context: Any,
@@ -232,10 +245,14 @@ class HttpSource:
                 raise RemoteRefused("%s redirects to %s: %s"
                                     % (self._target.url, shown, exc.message)) from None
 
-    def _error(self, exc: BaseException) -> RemoteDataError:
-        # fsspec wraps what went wrong (in a FileNotFoundError): look down the chain. The
-        # errors answered are new ones, without the chain: aiohttp's errors hold the request
-        # headers, credentials included.
+    def _error(self, exc: BaseException, otherwise: RemoteDataError | None = None
+               ) -> RemoteDataError:
+        """The deepaas error for what went wrong; ``otherwise`` when nothing known did.
+
+        aiohttp may wrap what went wrong: look down the chain. The errors answered are new
+        ones, without the chain: aiohttp's errors hold the request headers, credentials
+        included.
+        """
         chain: list[BaseException] = []
         cause: BaseException | None = exc
         while cause is not None and len(chain) < 10:
@@ -255,6 +272,21 @@ class HttpSource:
                     error.host, error.port, error.os_error.strerror or error.os_error))
             if isinstance(error, aiohttp.ClientError):
                 return RemoteUnavailable("%s: %s" % (url, error))
-        if isinstance(exc, FileNotFoundError):
-            return RemoteNotFound("no file at %s" % url)
-        return RemoteUnavailable("%s: %s" % (url, exc))
+        return otherwise or RemoteUnavailable("%s: %s" % (url, exc))
+
+
+def _described(headers: Mapping[str, str]) -> dict[str, Any]:
+    """What an answer's headers say of the file: size, mimetype, ETag, Last-Modified."""
+    found: dict[str, Any] = {}
+    if "Content-Length" in headers:
+        # A compressed answer announces the size of its compressed form.
+        if headers.get("Content-Encoding", "") in ("", "identity"):
+            found["size"] = int(headers["Content-Length"])
+    elif "Content-Range" in headers:  # bytes 0-99/1234
+        found["size"] = int(headers["Content-Range"].split("/")[1])
+    if "Content-Type" in headers:
+        found["mimetype"] = headers["Content-Type"].partition(";")[0]
+    for name in ("ETag", "Last-Modified"):
+        if headers.get(name):
+            found[name] = headers[name]
+    return found

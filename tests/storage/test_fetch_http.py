@@ -7,8 +7,10 @@ import socket
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 
 from deepaas.exceptions import (
     RemoteNotFound,
@@ -265,3 +267,42 @@ async def test_a_host_name_with_public_addresses_is_fetched(
                                  str(tmp_path / "in"))
     assert Path(fetched.path).read_bytes() == b"a"
     assert len(lookups) >= 2  # checked first, then resolved again when connecting
+
+
+async def test_the_head_follows_redirects(tmp_path: Path, http_files: HttpFiles) -> None:
+    # The metadata comes from the HEAD at the end of the redirects: the file is read once.
+    http_files.write("a.txt", b"abc")
+    remote = RemoteData(settings_for(tmp_path, http_files.url + "/redirect",
+                                     http_files.url + "/files"))
+    start = redirect(http_files, http_files.url + "/files/a.txt")
+    first = await remote.fetch(start, str(tmp_path / "in"))
+    again = await remote.fetch(start, str(tmp_path / "in"))
+    assert (first.from_cache, again.from_cache) == (False, True)
+    assert (http_files.gets["/redirect"], http_files.gets["/files/a.txt"]) == (1, 1)
+
+
+@pytest.mark.parametrize("head", ["refused", "no size"])
+async def test_a_storage_without_a_useful_head_is_asked_with_a_get(
+        tmp_path: Path, aiohttp_server: Any, head: str) -> None:
+    gets = []
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if request.method == "HEAD":
+            if head == "refused":
+                raise web.HTTPMethodNotAllowed("HEAD", ["GET"])
+            return web.Response(headers={"ETag": '"v0"'})  # no Content-Length
+        gets.append(request.path)
+        return web.Response(body=b"1,2\n", headers={"ETag": '"v1"'},
+                            content_type="text/csv")
+
+    app = web.Application()
+    app.router.add_route("*", "/data", handle)
+    server = await aiohttp_server(app)
+    url = "http://127.0.0.1:%d" % server.port
+    remote = RemoteData(settings_for(tmp_path, url))
+    first = await remote.fetch(url + "/data", str(tmp_path / "in"))
+    assert Path(first.path).read_bytes() == b"1,2\n"
+    assert (first.original_filename, first.content_type) == ("data", "text/csv")
+    assert len(gets) == 2  # the GET for the metadata, its body unread, then the download
+    again = await remote.fetch(url + "/data", str(tmp_path / "in"))
+    assert again.from_cache and len(gets) == 3  # the ETag of the GET told the version
