@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from deepaas.jobs.layout import METRICS, RECORD, JobLayout
 from deepaas.jobs.records import Job, JobStatus
 from deepaas.model.outputs import dumps
 
@@ -28,8 +29,6 @@ __all__ = ["JobFolders", "RECORD", "METRICS", "record_text", "metrics_text"]
 
 LOG = logging.getLogger(__name__)
 
-RECORD = "record.json"
-METRICS = "metrics.jsonl"
 _FORMAT = 1  # of record.json; a reader takes the fields it knows
 _DATES = ("date", "start_date", "finish_date")
 _FIELDS = tuple(f.name for f in dataclasses.fields(Job) if f.name != "metrics")
@@ -85,44 +84,43 @@ class JobFolders:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.layout = JobLayout(root)
 
     def write(self, uuid: str, text: str) -> bool | None:
         """Replace the record with ``text`` (from :func:`record_text`). Answers None when the
         training has no folder here, False when its record had ended already (the first
         ending wins, as in the store), True once written."""
-        folder = self.root / uuid
-        if not folder.is_dir():
+        if not self.layout.folder(uuid).is_dir():
             return None
-        old = self._read(folder / RECORD)
+        old = self._read(self.layout.record(uuid))
         if old is not None and old.status.is_terminal():
             return False
-        _replace(folder / RECORD, text)
+        _replace(self.layout.record(uuid), text)
         return True
 
     def append_metrics(self, uuid: str, text: str) -> None:
         """Append lines (from :func:`metrics_text`) to the training's metrics series."""
-        folder = self.root / uuid
-        if not text or not folder.is_dir():
+        if not text or not self.layout.folder(uuid).is_dir():
             return
-        with open(folder / METRICS, "a", encoding="utf-8") as handle:
+        with open(self.layout.metrics(uuid), "a", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
 
     def replace_metrics(self, uuid: str, text: str) -> None:
         """Write the whole series again (after appends to it failed)."""
-        if (self.root / uuid).is_dir():
-            _replace(self.root / uuid / METRICS, text)
+        if self.layout.folder(uuid).is_dir():
+            _replace(self.layout.metrics(uuid), text)
 
     def fill(self, job: Job) -> None:
         """Write a record and its series into a folder that has neither (an earlier release
         kept them in the job store only)."""
-        if self.write(job.uuid, record_text(job)) and not (self.root / job.uuid / METRICS).exists():
-            _replace(self.root / job.uuid / METRICS, metrics_text(job.metrics))
+        if self.write(job.uuid, record_text(job)) and not self.layout.metrics(job.uuid).exists():
+            _replace(self.layout.metrics(job.uuid), metrics_text(job.metrics))
 
     def read(self, uuid: str, with_metrics: bool = True) -> Job | None:
         """The training's record (with its metrics series), or None when it has none."""
-        job = self._read(self.root / uuid / RECORD)
+        job = self._read(self.layout.record(uuid))
         if job is not None and with_metrics:
             job.metrics = self.metrics(uuid)
         return job
@@ -130,7 +128,7 @@ class JobFolders:
     def metrics(self, uuid: str) -> list[dict[str, Any]]:
         """The metrics series; a line cut short by a crash is left out."""
         try:
-            with open(self.root / uuid / METRICS, encoding="utf-8") as handle:
+            with open(self.layout.metrics(uuid), encoding="utf-8") as handle:
                 lines = handle.read().splitlines()
         except FileNotFoundError:
             return []
@@ -147,7 +145,7 @@ class JobFolders:
     def records(self) -> list[Job]:
         """Every readable record, oldest first (the order of submission), without metrics."""
         found = []
-        for path in self.root.glob("*/" + RECORD):
+        for path in self.layout.records():
             job = self._read(path)
             if job is not None and job.uuid == path.parent.name:
                 found.append(job)
@@ -157,7 +155,7 @@ class JobFolders:
         """Which of ``uuids`` have a folder here but no record in it (made by a release that
         kept records only in the job store)."""
         return [uuid for uuid in uuids
-                if (self.root / uuid).is_dir() and not (self.root / uuid / RECORD).exists()]
+                if self.layout.folder(uuid).is_dir() and not self.layout.record(uuid).exists()]
 
     def _read(self, path: Path) -> Job | None:
         try:

@@ -6,10 +6,8 @@ import asyncio
 import collections
 import datetime
 import logging
-import shutil
-import socket
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +16,19 @@ from deepaas.files import remove_files
 from deepaas.jobs import process
 from deepaas.jobs.active import Active, Limits, declared_resources, display_args
 from deepaas.jobs.executor import Executor, LocalExecutor
+from deepaas.jobs.layout import JobLayout
+from deepaas.jobs.logs import follow as follow_file
 from deepaas.jobs.outputs import Uploader, find_file, settle
-from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
-from deepaas.jobs.sharing import LogShipper, follow_stored, new_replica_id
+from deepaas.jobs.records import Job, JobStatus, end, fold_report, new_job_id
+from deepaas.jobs.replicas import STOPPED_QUEUED, STOPPED_RUNNING, Replica
+from deepaas.jobs.sharing import LogShipper, follow_stored
 from deepaas.jobs.store import JobStore
-from deepaas.model.wrapper import ModelWrapper, UploadedFile
+from deepaas.model.wrapper import ModelWrapper
 
-__all__ = ["JobManager"]
+__all__ = ["JobManager", "STOPPED_RUNNING", "STOPPED_QUEUED"]
 
 LOG = logging.getLogger(__name__)
 
-STOPPED_RUNNING = "the server stopped while this training was running"
-STOPPED_QUEUED = "the server stopped before this training started"
 _FLUSH_EVERY = 1.0  # seconds between writes of progress to the store
 _RETRY_AFTER = 10  # seconds: trainings last minutes, a place in line frees up slowly
 
@@ -38,12 +37,11 @@ class JobManager:
     """Submit, queue, run, watch, list and cancel trainings; records survive restarts.
 
     Each training runs where the executor puts it (by default a process group of its own on
-    this machine) with its output in a per-job log file (``DATA_DIR/jobs/UUID/log.txt``);
-    uploads it was given live in ``DATA_DIR/jobs/UUID/uploads`` until it ends.
+    this machine) with its output in a log file in its folder (:mod:`deepaas.jobs.layout`);
+    uploads it was given live there too until it ends.
 
     Over a shared store several servers (replicas) see each other's trainings: each runs those
-    submitted to it, beats a heartbeat, copies logs into the store, obeys cancel requests that
-    others leave there, and closes the books of a replica whose heartbeat stopped.
+    submitted to it and keeps in step with the others (:mod:`deepaas.jobs.replicas`).
     """
 
     def __init__(self, store: JobStore, data_dir: Path, *, warm: bool = True,
@@ -52,18 +50,16 @@ class JobManager:
                  replica_timeout: float = 15.0, outputs: Uploader | None = None) -> None:
         self._store = store
         self._data_dir = data_dir
+        self.layout = JobLayout.under(data_dir)
         self._warm = warm
         self._grace = cancel_grace
         self._limits = limits or Limits()
         self._tmp_dir = tmp_dir
         self._executor: Executor = executor or LocalExecutor()
         self._outputs = outputs
-        self.replica = new_replica_id()
-        self._replica_timeout = replica_timeout
-        self._beat = max(replica_timeout / 5, 0.2)  # heartbeat and sync period
-        self._sync: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Job]] = set()  # cancels asked for by other servers
         self._active: dict[str, Active] = {}
+        self._replica = Replica(store, self._executor, self.layout, self._active,
+                                replica_timeout)
         self._queue: collections.deque[str] = collections.deque()
         self._arriving = 0  # submissions between the line's check and the queue
 
@@ -75,12 +71,7 @@ class JobManager:
         await self._store.open()
         try:
             await self._executor.open()
-            if self._store.shared:
-                await self._store.heartbeat(self.replica, socket.gethostname())
-                await self._close_orphans(await self._store.orphans(self._replica_timeout))
-                self._sync = asyncio.create_task(self._keep_in_sync(), name="jobs-sync")
-            else:
-                await self._close_orphans(await self._store.unfinished())
+            await self._replica.join(self._flush, self.cancel)
         except BaseException:
             # An open store holds a thread (aiosqlite's) that would keep the process alive
             # after the failed start: it hung there instead of exiting.
@@ -89,83 +80,41 @@ class JobManager:
 
     async def close(self) -> None:
         """Stop every training (server shutdown): none outlives the server, all are recorded."""
-        if self._sync is not None:
-            self._sync.cancel()
-            await asyncio.gather(self._sync, return_exceptions=True)
+        await self._replica.stop_syncing()
         for uuid in list(self._queue):
             await self._drop_queued(self._active[uuid], JobStatus.ERROR, STOPPED_QUEUED)
         running = list(self._active.values())
         await asyncio.gather(*(self._stop(a, cancelled=False) for a in running),
                              return_exceptions=True)
-        if self._store.shared:
-            await self._store.leave(self.replica)
+        await self._replica.leave()
         await self._executor.close()
         await self._store.close()
 
-    async def _close_orphans(self, orphans: list[Job]) -> None:
-        mine = [job for job in orphans if job.uuid not in self._active]
-        if not mine:
-            return
-        self._executor.kill_leftovers(job.uuid for job in mine)
-        for job in mine:
-            running = job.status is JobStatus.RUNNING
-            await self._finish(job, JobStatus.ERROR,
-                               message=STOPPED_RUNNING if running else STOPPED_QUEUED)
-            self._remove_uploads(job.uuid)
-        LOG.warning("%d training(s) were interrupted by a server's stop", len(mine))
-
-    async def _keep_in_sync(self) -> None:
-        """Heartbeat, show progress, obey cancel requests, reap silent replicas' jobs."""
-        while True:
-            await asyncio.sleep(self._beat)
-            try:
-                await self._store.heartbeat(self.replica, socket.gethostname())
-                for active in list(self._active.values()):
-                    if active.proc is not None:  # others see its progress and log grow
-                        await self._flush(active)
-                await self._obey_cancel_requests()
-                await self._close_orphans(await self._store.orphans(self._replica_timeout))
-            except Exception:  # the database may be away for a moment: try again next beat
-                LOG.exception("could not sync with the shared job store")
-
-    async def _obey_cancel_requests(self) -> None:
-        for uuid in await self._store.cancel_requests(list(self._active)):
-            found = self._active.get(uuid)
-            if found is None or found.cancelled:
-                continue
-            LOG.info("training %s: cancel requested through another server", uuid)
-            task = asyncio.create_task(self.cancel(found.job.model, uuid))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
     # --- queries ---------------------------------------------------------------------------
-
-    def job_dir(self, uuid: str) -> Path:
-        return self._data_dir / "jobs" / uuid
-
-    def log_path(self, uuid: str) -> Path:
-        return self.job_dir(uuid) / "log.txt"
-
-    def output_dir(self, uuid: str) -> Path:
-        return self.job_dir(uuid) / "output"
 
     async def output_file(self, model: str, uuid: str, name: str) -> Path:
         """One file a training wrote to its output dir, kept on this server."""
         await self.get(model, uuid)  # 404 for an unknown training first
-        return find_file(self.output_dir(uuid), name)
+        return find_file(self.layout.output(uuid), name)
 
-    def is_active(self, uuid: str) -> bool:
-        return uuid in self._active
+    async def log(self, model: str, uuid: str, follow: bool = False,
+                  until: Callable[[], bool] = lambda: False) -> Path | AsyncIterator[bytes]:
+        """The training's stdout and stderr: the log file where this server holds it (it ran
+        the training, or the store is its own), else the copy a shared store keeps.
 
-    def has_log_file(self, uuid: str) -> bool:
-        """Whether this server holds the log (it ran the training, or the store is its own)."""
-        return self.log_path(uuid).exists() or not self._store.shared
-
-    async def stored_log(self, model: str, uuid: str, follow: bool) -> AsyncIterator[bytes]:
-        """The log another server copied into the shared store, followed if asked."""
-        async for chunk in follow_stored(self._store, uuid, lambda: self.get(model, uuid),
-                                         follow):
-            yield chunk
+        A path when the whole file is the answer; else the bytes, with ``follow`` as they come
+        until the training ends (or, for a log file here, ``until()`` says to stop: the server
+        is stopping, and stops the training next).
+        """
+        await self.get(model, uuid)  # 404 for an unknown training first
+        path = self.layout.log(uuid)
+        if path.exists():
+            if not follow:
+                return path
+            return follow_file(path, lambda: uuid not in self._active or until())
+        if self._store.shared:
+            return follow_stored(self._store, uuid, lambda: self.get(model, uuid), follow)
+        return _nothing()
 
     def position(self, uuid: str) -> int | None:
         """1-based place in line among the model's waiting trainings; None once started."""
@@ -232,13 +181,11 @@ class JobManager:
         if not model.provides("train") or model.source is None:
             raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
         job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs, urls),
-                  date=datetime.datetime.now(), owner=self.replica)
-        self.job_dir(job.uuid).mkdir(parents=True, exist_ok=True)
-        self.log_path(job.uuid).touch()
-        self.output_dir(job.uuid).mkdir()
-        kwargs = self._adopt_uploads(job.uuid, kwargs, files)
+                  date=datetime.datetime.now(), owner=self._replica.id)
+        self.layout.make(job.uuid)
+        kwargs = self.layout.adopt_uploads(job.uuid, kwargs, files)
         await self._store.put(job)
-        self._active[job.uuid] = Active(job, model, kwargs, LogShipper(self.log_path(job.uuid)))
+        self._active[job.uuid] = Active(job, model, kwargs, LogShipper(self.layout.log(job.uuid)))
         self._queue.append(job.uuid)
         self._schedule()
         return job
@@ -259,30 +206,13 @@ class JobManager:
                 await self._stop(active, cancelled=True)
         elif self._store.shared and not job.status.is_terminal():
             await self._store.request_cancel(uuid)
-            deadline = time.monotonic() + self._grace + 3 * self._beat + 10
+            deadline = time.monotonic() + self._grace + 3 * self._replica.beat + 10
             while not job.status.is_terminal() and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
                 job = await self.get(model, uuid)
         return await self.get(model, uuid)
 
     # --- internals -------------------------------------------------------------------------
-
-    def _adopt_uploads(self, uuid: str, kwargs: dict[str, Any], files: set[str]) -> dict[str, Any]:
-        """Move uploaded files into the job's folder, so that they live as long as it does."""
-        uploads = self.job_dir(uuid) / "uploads"
-        adopted = dict(kwargs)
-        for key, value in kwargs.items():
-            if isinstance(value, UploadedFile) and value.filename in files:
-                uploads.mkdir(exist_ok=True)
-                target = uploads / ("%s-%s" % (key, Path(value.filename).name))
-                shutil.move(value.filename, target)
-                adopted[key] = value._replace(filename=str(target))
-        remove_files(files - {str(v.filename) for v in kwargs.values()
-                              if isinstance(v, UploadedFile)})
-        return adopted
-
-    def _remove_uploads(self, uuid: str) -> None:
-        shutil.rmtree(self.job_dir(uuid) / "uploads", ignore_errors=True)
 
     def _can_start(self, model: str) -> bool:
         running = [a for a in self._active.values() if a.job.status is JobStatus.RUNNING]
@@ -305,11 +235,11 @@ class JobManager:
         try:
             active.proc = await self._executor.start(process.Launch(
                 job_id=job.uuid, name=job.model, source=active.model.source or "",
-                kwargs=active.kwargs, warm=self._warm, log_path=self.log_path(job.uuid),
+                kwargs=active.kwargs, warm=self._warm, log_path=self.layout.log(job.uuid),
                 data_dir=self._data_dir, tmp_dir=self._tmp_dir,
                 resources=(await asyncio.to_thread(declared_resources, active.model)
                            if self._executor.wants_resources else {}),
-                output_dir=self.output_dir(job.uuid), grace=self._grace))
+                output_dir=self.layout.output(job.uuid), grace=self._grace))
         except Exception as exc:
             LOG.exception("training %s of %s could not start", job.uuid, job.model)
             await self._end(active, process.Outcome(False, message="could not start: %s"
@@ -349,9 +279,9 @@ class JobManager:
     async def _end(self, active: Active, outcome: process.Outcome) -> None:
         job = active.job
         self._active.pop(job.uuid, None)
-        self._remove_uploads(job.uuid)
-        job.files = await settle(self.output_dir(job.uuid), job.uuid, self._outputs,
-                                 self.log_path(job.uuid))
+        self.layout.remove_uploads(job.uuid)
+        job.files = await settle(self.layout.output(job.uuid), job.uuid, self._outputs,
+                                 self.layout.log(job.uuid))
         await self._flush(active, last=True)
         if active.cancelled:
             await self._finish(job, JobStatus.CANCELLED)
@@ -367,14 +297,13 @@ class JobManager:
 
     async def _finish(self, job: Job, status: JobStatus, output: Any = None,
                       message: str | None = None) -> None:
-        job.status, job.output, job.message = status, output, message
-        job.finish_date = datetime.datetime.now()
+        end(job, status, output, message)
         await self._store.put(job)
 
     async def _drop_queued(self, active: Active, status: JobStatus, message: str | None) -> None:
         self._queue.remove(active.job.uuid)
         self._active.pop(active.job.uuid, None)
-        self._remove_uploads(active.job.uuid)
+        self.layout.remove_uploads(active.job.uuid)
         await self._finish(active.job, status, message=message)
         active.done.set()
 
@@ -389,3 +318,7 @@ class JobManager:
             await active.done.wait()
 
 
+async def _nothing() -> AsyncIterator[bytes]:
+    """An empty log: its folder is gone."""
+    return
+    yield

@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-__all__ = ["JobStatus", "Job", "new_job_id", "fold_report"]
+__all__ = ["JobStatus", "Job", "new_job_id", "fold_report", "end"]
 
 
 class JobStatus(str, enum.Enum):
@@ -81,3 +81,9 @@ def fold_report(job: Job, report: dict[str, Any]) -> None:
     if isinstance(step, (int, float)) and isinstance(total, (int, float)) and total > 0:
         progress["fraction"] = round(min(max(step / total, 0.0), 1.0), 4)
     job.progress = progress
+
+
+def end(job: Job, status: JobStatus, output: Any = None, message: str | None = None) -> None:
+    """Close the record: how the training ended, and when."""
+    job.status, job.output, job.message = status, output, message
+    job.finish_date = datetime.datetime.now()

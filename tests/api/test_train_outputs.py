@@ -48,7 +48,7 @@ async def test_no_file_outside_the_output_dir_is_served(make_client):
 async def test_a_bad_name_is_a_404_that_shows_no_server_path(make_client):
     client = await make_client("trainer")
     job = await _trained(client)
-    data_dir = str(client.server.app[JOBS].output_dir(job["uuid"]).parents[2])
+    data_dir = str(client.server.app[JOBS].layout.output(job["uuid"]).parents[2])
     for name in ("x%00", "y" * 5000, "plots/" + "z" * 300 + "/a.bin"):
         resp = await client.get(URL + job["uuid"] + "/files/" + name)
         text = await resp.text()
@@ -66,7 +66,7 @@ async def test_links_a_training_makes_out_of_its_folder_are_neither_listed_nor_s
     resp = await client.post(URL, params={"outputs": "true", "gate": str(gate)})
     uuid = (await resp.json())["uuid"]
     # while the training waits at the gate, it "makes" links beside its outputs
-    folder = client.server.app[JOBS].output_dir(uuid)
+    folder = client.server.app[JOBS].layout.output(uuid)
     os.symlink(secret, folder / "shadow")
     os.symlink(tmp_path, folder / "up")
     gate.touch()

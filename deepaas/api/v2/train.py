@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +14,6 @@ from deepaas.api.inputs import read_inputs
 from deepaas.api.keys import BODIES, JOBS, REGISTRY, REMOTE, SETTINGS, STATE
 from deepaas.api.render import json_response
 from deepaas.exceptions import EndpointDisabled, InvalidInput
-from deepaas.jobs.logs import follow
 from deepaas.jobs.manager import JobManager
 from deepaas.jobs.records import Job, JobStatus
 from deepaas.jobs.wire import record
@@ -102,24 +102,14 @@ async def cancel_job(request: web.Request, model: ModelWrapper) -> web.Response:
 async def get_logs(request: web.Request, model: ModelWrapper) -> web.StreamResponse:
     """The training's stdout and stderr as text; ``?follow=true`` streams until it ends.
 
-    Read from the log file where this server ran the training, else (a replica over a shared
-    job store) from the copy the store keeps.
+    The job manager says where from (:meth:`~deepaas.jobs.manager.JobManager.log`).
     """
-    jobs = request.app[JOBS]
-    job = await jobs.get(model.name, request.match_info["uuid"])
-    path = jobs.log_path(job.uuid)
+    state = request.app[STATE]
     following = request.query.get("follow", "").lower() in ("1", "true", "yes")
-    chunks: AsyncIterator[bytes]
-    if not jobs.has_log_file(job.uuid):
-        chunks = jobs.stored_log(model.name, job.uuid, following)
-    elif not path.exists():
-        return web.Response(text="", content_type="text/plain")
-    elif not following:
-        return web.FileResponse(path, headers={"Content-Type": "text/plain; charset=utf-8"})
-    else:
-        # ends with the training, or when the server stops (it stops the training next)
-        state = request.app[STATE]
-        chunks = follow(path, lambda: not jobs.is_active(job.uuid) or state.stopping)
+    chunks = await request.app[JOBS].log(model.name, request.match_info["uuid"], following,
+                                         until=lambda: state.stopping)
+    if isinstance(chunks, Path):
+        return web.FileResponse(chunks, headers={"Content-Type": "text/plain; charset=utf-8"})
     response = web.StreamResponse(headers={"Content-Type": "text/plain; charset=utf-8",
                                            "Cache-Control": "no-cache"})
     response.enable_chunked_encoding()
