@@ -20,8 +20,8 @@ from typing import TextIO
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
-from deepaas.api.metrics import model_of
 from deepaas.api.observe import REQUEST_ID_KEY, STARTED_KEY
+from deepaas.api.routes import model_in
 
 __all__ = ["AccessLog"]
 
@@ -52,7 +52,7 @@ class AccessLog:
     def _line(self, request: BaseRequest, response: StreamResponse, took: float) -> str:
         # raw_path is the request line as sent (path_qs would parse a URL object again)
         rid = request.get(REQUEST_ID_KEY, "-")
-        model = model_of(request.raw_path.partition("?")[0])
+        model = model_in(request)  # as the route table declares the route
         if self._json:
             return json.dumps({
                 "time": self._timestamp(time.time()), "level": "INFO", "logger": "aiohttp.access",

@@ -2,11 +2,13 @@
 
 Plain JavaScript, one CSS file and an HTML page, all shipped with the package (no CDN, no
 build step). The page learns where the API is from ``<meta name="deepaas-base">`` and uses
-only the public API (metadata, ``openapi.json``, predict and train).
+only the public API (metadata, ``openapi.json``, predict and train). Its routes are declared
+in :mod:`deepaas.api.routes`.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from aiohttp import web
 
 from deepaas.api.keys import SETTINGS
 
-__all__ = ["setup_routes", "STATIC_DIR", "render_page"]
+__all__ = ["STATIC_DIR", "render_page", "dashboard_page"]
 
 STATIC_DIR = Path(__file__).parent / "static" / "dashboard"
 _PLACEHOLDER = "{{BASE}}"
@@ -26,18 +28,14 @@ def render_page(base: str) -> str:
     return page.replace(_PLACEHOLDER, html.escape(base, quote=True))
 
 
-def setup_routes(app: web.Application) -> None:
-    """Serve the dashboard at ``{base}/dashboard/`` and its assets under
-    ``{base}/dashboard/static/``. ``{base}/dashboard`` reaches it through the slash redirect.
 
-    Needs ``app[SETTINGS]``.
-    """
-    base = app[SETTINGS].base_path
-    page = render_page(base)
+@functools.lru_cache(maxsize=16)
+def _page(base: str) -> str:
+    return render_page(base)
 
-    async def dashboard_page(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html",
-                            headers={"Cache-Control": "no-cache"})
 
-    app.router.add_get(base + "/dashboard/", dashboard_page)
-    app.router.add_static(base + "/dashboard/static", STATIC_DIR)
+async def dashboard_page(request: web.Request) -> web.Response:
+    """The page at ``{base}/dashboard/`` (``{base}/dashboard`` reaches it through the slash
+    redirect); its assets are under ``{base}/dashboard/static/``."""
+    return web.Response(text=_page(request.app[SETTINGS].base_path), content_type="text/html",
+                        headers={"Cache-Control": "no-cache"})

@@ -1,22 +1,25 @@
-"""The Swagger UI: ``{base}/api`` (and ``{base}/ui``, which redirects there).
+"""The Swagger UI: ``{base}/api`` (and ``{base}/ui``, which redirects there), and the two
+documents it shows, ``{base}/swagger.json`` and ``{base}/openapi.json``.
 
 The page and its assets are served from the ``swagger-ui-bundle`` package, never from a CDN,
-so the documentation works on a machine with no internet access.
+so the documentation works on a machine with no internet access. The routes, served only
+with ``--doc-endpoint`` on (the documents always), are declared in :mod:`deepaas.api.routes`.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import string
 from typing import Any
 
 from aiohttp import web
-from swagger_ui_bundle import swagger_ui_path
 
-from deepaas.api.keys import SETTINGS
+from deepaas.api.keys import SETTINGS, SPEC_TEXTS
 
-__all__ = ["setup_routes", "STATIC_PREFIX", "render_page"]
+__all__ = ["STATIC_PREFIX", "render_page", "api_page", "ui_redirect", "get_swagger",
+           "get_openapi"]
 
 # Where the bundle's files are served, under the base path.
 STATIC_PREFIX = "/static/swagger"
@@ -70,24 +73,26 @@ def render_page(base: str) -> str:
     return _PAGE.substitute(static=html.escape(base + STATIC_PREFIX), config=config)
 
 
-def setup_routes(app: web.Application) -> None:
-    """Serve the Swagger UI at ``{base}/api``, redirect ``{base}/ui`` there and serve the UI's
-    assets under ``{base}/static/swagger/``; nothing when ``settings.doc_endpoint`` is off.
 
-    Needs ``app[SETTINGS]``.
-    """
-    settings = app[SETTINGS]
-    if not settings.doc_endpoint:
-        return
-    base = settings.base_path
-    page = render_page(base)
+@functools.lru_cache(maxsize=16)
+def _page(base: str) -> str:
+    return render_page(base)
 
-    async def api_page(request: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
 
-    async def ui_redirect(request: web.Request) -> web.Response:
-        raise web.HTTPFound(base + "/api")
+async def api_page(request: web.Request) -> web.Response:
+    """The Swagger UI page; its assets are under ``{base}/static/swagger/``."""
+    return web.Response(text=_page(request.app[SETTINGS].base_path), content_type="text/html")
 
-    app.router.add_get(base + "/api", api_page)
-    app.router.add_get(base + "/ui", ui_redirect)
-    app.router.add_static(base + STATIC_PREFIX, swagger_ui_path)
+
+async def ui_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound(request.app[SETTINGS].base_path + "/api")
+
+
+async def get_swagger(request: web.Request) -> web.Response:
+    """The Swagger 2.0 document (built once, by :func:`deepaas.api.spec.setup_specs`)."""
+    return web.json_response(text=request.app[SPEC_TEXTS]["swagger"])
+
+
+async def get_openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3 document (built once, by :func:`deepaas.api.spec.setup_specs`)."""
+    return web.json_response(text=request.app[SPEC_TEXTS]["openapi"])

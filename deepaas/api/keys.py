@@ -19,7 +19,7 @@ from deepaas.workers.service import Predictions
 
 __all__ = ["SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS", "WARMUP",
            "STATE", "ServerState", "METRICS", "REMOTE", "BODIES",
-           "JOB_STORE"]
+           "JOB_STORE", "ROUTES", "SPEC_TEXTS"]
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
@@ -28,6 +28,10 @@ JOBS = web.AppKey("jobs", JobManager)
 JOB_STORE = web.AppKey("job_store", IndexedStore)  # the manager's; health reads its problem
 DEBUG_CAPTURE = web.AppKey("debug_capture", DebugCapture)
 SPECS = web.AppKey("specs", dict)
+# Each spec document serialised once, as served: {"swagger": text, "openapi": text}.
+SPEC_TEXTS = web.AppKey("spec_texts", dict)
+# What each router entry serves: {aiohttp route: deepaas.api.routes.Served}.
+ROUTES = web.AppKey("routes", dict)
 WARMUP = web.AppKey("warmup", asyncio.Task)
 REMOTE = web.AppKey("remote", RemoteData)
 BODIES = web.AppKey("bodies", BodyBudget)

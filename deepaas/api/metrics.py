@@ -7,8 +7,6 @@ read when Prometheus scrapes.
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,18 +21,10 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-__all__ = ["Metrics", "model_of"]
+__all__ = ["Metrics"]
 
-_MODEL_ROUTE = re.compile(r"/v2/models/([^/{]+)/")
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                     5.0, 10.0, 30.0, 60.0)
-
-
-@functools.lru_cache(maxsize=1024)
-def model_of(route: str) -> str:
-    """The model a route (or request path) belongs to ("" for the others)."""
-    found = _MODEL_ROUTE.search(route)
-    return found.group(1) if found else ""
 
 
 class _Snapshot(Collector):

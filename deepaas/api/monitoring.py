@@ -6,7 +6,7 @@ from aiohttp import web
 
 from deepaas.api.keys import JOBS, METRICS, PREDICTIONS, REMOTE
 
-__all__ = ["setup_routes"]
+__all__ = ["get_metrics"]
 
 
 async def get_metrics(request: web.Request) -> web.Response:
@@ -20,6 +20,3 @@ async def get_metrics(request: web.Request) -> web.Response:
     snapshot.remote = {"download": remote.downloads, "cache": remote.hits}
     return metrics.render()
 
-
-def setup_routes(app: web.Application, base: str) -> None:
-    app.router.add_get(base + "/metrics", get_metrics, allow_head=False)

@@ -23,8 +23,17 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
 import deepaas
-from deepaas.api.keys import REGISTRY, SETTINGS, SPECS
-from deepaas.api.security import is_protected
+from deepaas.api.keys import REGISTRY, SETTINGS, SPEC_TEXTS, SPECS
+from deepaas.api.routes import (
+    ANSWER,
+    Doc,
+    Param,
+    Route,
+    canonical,
+    enabled,
+    expand,
+    needs_key,
+)
 from deepaas.api.spec_args import BINARY, ArgumentDocs, unique_schema_names
 from deepaas.api.spec_definitions import DEFINITIONS, VALIDATION_ERRORS
 from deepaas.config import Settings, api_keys
@@ -33,7 +42,7 @@ from deepaas.model.loading import Registry
 from deepaas.model.outputs import JSON_TYPES
 from deepaas.model.wrapper import ModelWrapper
 
-__all__ = ["swagger", "openapi", "setup_routes", "PREDICTION_RESPONSE"]
+__all__ = ["swagger", "openapi", "setup_specs", "PREDICTION_RESPONSE"]
 
 LOG = logging.getLogger(__name__)
 
@@ -99,8 +108,8 @@ class _Builder:
         secured = bool(api_keys(self.settings))
         if secured:  # the Swagger UI then offers an "Authorize" button for the key
             self.spec.components.security_scheme(_SCHEME, _API_KEY_V2 if self.v2 else _API_KEY)
-        for path, operations in self._paths(answers):
-            if secured and is_protected(path, self.settings.protect_all):
+        for path, route, operations in self._paths(answers):
+            if secured and needs_key(route.access, self.settings.protect_all):
                 for op in operations.values():
                     op["security"] = [{_SCHEME: []}]
                     op["responses"]["401"] = self._response("A valid API key is needed",
@@ -140,95 +149,52 @@ class _Builder:
             self.spec.components.schemas.pop(name, None)
             self.spec.components.schema(name, {"type": "object"})
 
-    # -- paths and operations ----------------------------------------------------------------
+    # -- paths and operations, from the route table ------------------------------------------
 
-    def _paths(self, answers: dict[str, str]) -> Iterator[tuple[str, dict[str, Any]]]:
-        failure = ("Bad request", "Failure")
-        yield "/", {"get": self._op("versions", "Get available API versions", {
-            "200": ("Available API versions", "Versions"), "400": failure})}
-        yield "/v2/", {"get": self._op("versions", "Get V2 API version information", {
-            "200": ("The v2 API version", "Version"), "400": failure})}
-        summary = "Return debug information if enabled by API."
-        yield "/v2/debug/", {"get": self._op("debug", summary, {
-            "200": ("Debug information if debug endpoint is enabled", None),
-            "204": ("Debug endpoint not enabled", None),
-        }, produces=("text/plain",), description=summary)}
-        yield "/v2/models/", {"get": self._op(
-            "models", "Return loaded models and its information",
-            {"200": ("The served models and their metadata", "Models")},
-            description="DEEPaaS can serve several models on the same endpoint; this lists "
-                        "them with their basic metadata.")}
-        for model in self.registry.models.values():
-            yield from self._model_paths(model, answers.get(model.name, "Prediction"))
-        yield from self._operations_paths()
+    def _paths(self, answers: dict[str, str]) -> Iterator[tuple[str, Route, dict[str, Any]]]:
+        """(path, its first route, {method: operation}) of every documented route, in the
+        table's order (clients take the first path ending in predict/)."""
+        documented = [e for e in enabled(self.settings) if e.doc is not None]
+        item: tuple[str, Route, dict[str, Any]] | None = None
+        for entry, name, path in expand(documented, list(self.registry.models)):
+            assert isinstance(entry, Route) and entry.doc is not None
+            model = self.registry.models[name] if name else None
+            path = canonical(path)
+            if item is None or item[0] != path:
+                if item is not None:
+                    yield item
+                item = (path, entry, {})
+            item[2][entry.method.lower()] = self._operation(
+                entry.doc, model, answers.get(name, "Prediction"))
+        if item is not None:
+            yield item
 
-    def _operations_paths(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Probes and metrics, last: clients take the first path ending in predict/."""
-        not_ready = ("Not ready: warming up, failed to start, or stopping", "Failure")
-        yield "/v2/health/live", {"get": self._op("health", "The server process answers", {
-            "200": ("Alive", None)})}
-        yield "/v2/health/ready", {"get": self._op("health", "Every model is warm", {
-            "200": ("Ready", None), "503": not_ready})}
-        for model in self.registry.models.values():
-            yield "/v2/models/%s/ready" % model.name, {"get": self._op(
-                "health", "Whether this model is warm", {"200": ("Ready", None),
-                                                          "503": not_ready})}
-        if self.settings.metrics:
-            yield "/metrics", {"get": self._op("monitoring", "Prometheus metrics", {
-                "200": ("Metrics in the Prometheus text format", None)},
-                produces=("text/plain",))}
-
-    def _model_paths(self, model: ModelWrapper,
-                     answer: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        root = "/v2/models/%s/" % model.name
-        yield root, {"get": self._op("models", "Return model's metadata", {
-            "200": ("The model's metadata", "ModelMeta")})}
-        yield root + "predict/", {"post": self._predict_op(model, answer)}
-        training = ("A training", "Training")
-        # answered as DEEPaaS 2.x did: aiohttp's plain "404: Not Found", no JSON body
-        unknown = ("Unknown training (plain text: 404: Not Found)", None)
-        train = self._op("models", "Retrain model with available data", {
-            "200": training, "422": ("Invalid arguments", "ValidationErrors"),
-            "501": ("The model does not provide train()", "Failure")})
-        yield root + "train/", {
-            "post": self._with_args(train, model.train_args),
-            "get": self._with_query(self._op(
-                "models", "Get a list of trainings (running or completed)", {
-                    "200": ("The model's trainings", "TrainingList"),
-                    "422": ("Invalid filters", "ValidationErrors")}), _LIST_FILTERS)}
-        yield root + "train/{uuid}", {
-            "get": self._with_uuid(self._op("models", "Get status of a training", {
-                "200": training, "404": unknown})),
-            "delete": self._with_uuid(self._op("models", "Cancel a running training", {
-                "200": ("The cancelled training", "Training"), "404": unknown}))}
-        logs = self._op("models", "Get the output (stdout and stderr) of a training", {
-            "200": ("The training's log as text", None), "404": unknown},
-            produces=("text/plain",))
-        yield root + "train/{uuid}/logs", {
-            "get": self._with_query(self._with_uuid(logs), _LOG_FOLLOW)}
-        output = self._with_uuid(self._op(
-            "models", "Download a file the training wrote to its output dir", {
-                "200": ("The file", None), "404": ("No such file on this server", "Failure")},
-            produces=("application/octet-stream",),
-            description="The record's files lists them; with an output storage they were "
-                        "uploaded there instead (each entry has its url)."))
-        path: dict[str, Any] = {"in": "path", "name": "path", "required": True,
-                                "description": "The file's name as the record lists it"}
-        path.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
-        output["parameters"].append(path)
-        yield root + "train/{uuid}/files/{path}", {"get": output}
-
-    def _predict_op(self, model: ModelWrapper, answer: str) -> dict[str, Any]:
-        args = model.predict_args
-        produces = list(args.accept_choices) if args.accept_choices else [_JSON]
-        op = self._op("models", "Make a prediction given the input data", {
-            "200": ("The prediction", answer),
-            "400": ("Bad request", "Failure"),
-            "422": ("Invalid arguments", "ValidationErrors"),
-            "500": ("The model failed", "Failure"),
-            "501": ("The model does not provide predict()", "Failure"),
-        }, produces=produces)
-        return self._with_args(op, args)
+    def _operation(self, doc: Doc, model: ModelWrapper | None, answer: str) -> dict[str, Any]:
+        produces: Any = doc.produces
+        if produces is None:  # what the model's predict offers
+            assert model is not None
+            args = model.predict_args
+            produces = list(args.accept_choices) if args.accept_choices else [_JSON]
+        op = self._op(doc.tag, doc.summary, {
+            code: (text, answer if schema == ANSWER else schema)
+            for code, text, schema in doc.responses}, produces, doc.description)
+        for param in doc.params:
+            if param is Param.UUID:
+                self._with_uuid(op)
+            elif param is Param.FILE_PATH:
+                path: dict[str, Any] = {"in": "path", "name": "path", "required": True,
+                                        "description": "The file's name as the record lists it"}
+                path.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
+                op["parameters"].append(path)
+            elif param is Param.LIST_FILTERS:
+                self._with_query(op, _LIST_FILTERS)
+            elif param is Param.LOG_FOLLOW:
+                self._with_query(op, _LOG_FOLLOW)
+            else:
+                assert model is not None
+                self._with_args(op, model.predict_args if param is Param.PREDICT_ARGS
+                                else model.train_args)
+        return op
 
     def _op(self, tag: str, summary: str, responses: dict[str, tuple[str, Any]],
             produces: Any = (_JSON,), description: str = "") -> dict[str, Any]:
@@ -291,23 +257,12 @@ def openapi(settings: Settings, registry: Registry) -> dict[str, Any]:
     return _Builder(settings, registry, OPENAPI_VERSION).build()
 
 
-def _serve(document: dict[str, Any]) -> Any:
-    body = json.dumps(document)  # serialised once; the document never changes
-
-    async def handler(request: web.Request) -> web.Response:
-        return web.json_response(text=body)
-
-    return handler
-
-
-def setup_routes(app: web.Application) -> None:
-    """Build both documents once and serve them at ``{base}/swagger.json`` and
-    ``{base}/openapi.json``; they are also kept in ``app[SPECS]``.
+def setup_specs(app: web.Application) -> None:
+    """Build both documents once, into ``app[SPECS]``, and serialise each once, into
+    ``app[SPEC_TEXTS]``, for ``{base}/swagger.json`` and ``{base}/openapi.json``.
 
     Needs ``app[SETTINGS]`` and ``app[REGISTRY]``.
     """
     settings, registry = app[SETTINGS], app[REGISTRY]
-    documents = {"swagger": swagger(settings, registry), "openapi": openapi(settings, registry)}
-    app[SPECS] = documents
-    app.router.add_get(settings.base_path + "/swagger.json", _serve(documents["swagger"]))
-    app.router.add_get(settings.base_path + "/openapi.json", _serve(documents["openapi"]))
+    app[SPECS] = {"swagger": swagger(settings, registry), "openapi": openapi(settings, registry)}
+    app[SPEC_TEXTS] = {name: json.dumps(document) for name, document in app[SPECS].items()}

@@ -1,3 +1,3 @@
-"""The v2 API resources, one module each."""
+"""The v2 API resources' handlers, one module each (their routes: :mod:`deepaas.api.routes`)."""
 
 __all__: list[str] = []

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from deepaas.api.keys import DEBUG_CAPTURE
 
-__all__ = ["setup_routes"]
+__all__ = ["get_debug"]
 
 
 async def get_debug(request: web.Request) -> web.Response:
@@ -15,6 +15,3 @@ async def get_debug(request: web.Request) -> web.Response:
         return web.Response(status=204)
     return web.Response(text=capture.text(), content_type="text/plain")
 
-
-def setup_routes(app: web.Application, base: str) -> None:
-    app.router.add_get(base + "/v2/debug/", get_debug, allow_head=False)

@@ -2,12 +2,10 @@
 
 ``/v2/health/live``: the process answers. ``/v2/health/ready``: every model is warm, the
 server is not stopping and its job store can be written. ``/v2/models/NAME/ready``: that model
-is warm. 200 or 503.
+is warm. 200 or 503. Their routes are declared in :mod:`deepaas.api.routes`.
 """
 
 from __future__ import annotations
-
-import functools
 
 from aiohttp import web
 
@@ -15,7 +13,7 @@ from deepaas.api.keys import JOB_STORE, PREDICTIONS, REGISTRY, STATE
 from deepaas.api.render import json_response
 from deepaas.model.wrapper import ModelWrapper
 
-__all__ = ["setup_routes"]
+__all__ = ["live", "ready", "model_ready"]
 
 
 async def live(request: web.Request) -> web.Response:
@@ -52,10 +50,3 @@ async def model_ready(request: web.Request, model: ModelWrapper) -> web.Response
         body["message"] = reason
     return json_response(body, status=200 if reason is None else 503)
 
-
-def setup_routes(app: web.Application, base: str) -> None:
-    app.router.add_get(base + "/v2/health/live", live)
-    app.router.add_get(base + "/v2/health/ready", ready)
-    for model in app[REGISTRY].models.values():
-        app.router.add_get("%s/v2/models/%s/ready" % (base, model.name),
-                           functools.partial(model_ready, model=model))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from aiohttp import web
@@ -11,7 +10,7 @@ from deepaas.api.keys import PREDICTIONS, REGISTRY, SETTINGS
 from deepaas.api.render import json_response
 from deepaas.model.wrapper import ModelWrapper
 
-__all__ = ["setup_routes"]
+__all__ = ["list_models", "get_model"]
 
 
 async def _describe(request: web.Request, model: ModelWrapper) -> dict[str, Any]:
@@ -30,9 +29,3 @@ async def list_models(request: web.Request) -> web.Response:
 async def get_model(request: web.Request, model: ModelWrapper) -> web.Response:
     return json_response(await _describe(request, model))
 
-
-def setup_routes(app: web.Application, base: str) -> None:
-    app.router.add_get(base + "/v2/models/", list_models, allow_head=False)
-    for model in app[REGISTRY].models.values():
-        app.router.add_get("%s/v2/models/%s/" % (base, model.name),
-                           functools.partial(get_model, model=model), allow_head=False)

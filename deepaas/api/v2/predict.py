@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import time
 
 from aiohttp import web
 
 from deepaas.api.inputs import read_inputs
-from deepaas.api.keys import BODIES, METRICS, PREDICTIONS, REGISTRY, REMOTE, SETTINGS
+from deepaas.api.keys import BODIES, METRICS, PREDICTIONS, REMOTE, SETTINGS
 from deepaas.exceptions import EndpointDisabled, NotProvided
 from deepaas.model.wrapper import ModelWrapper
 
-__all__ = ["setup_routes"]
+__all__ = ["predict"]
 
 
 async def predict(request: web.Request, model: ModelWrapper) -> web.Response:
@@ -36,8 +35,3 @@ async def predict(request: web.Request, model: ModelWrapper) -> web.Response:
         return web.Response(body=answer.body, content_type="application/json", charset="utf-8")
     return web.Response(body=answer.body, headers={"Content-Type": answer.content_type})
 
-
-def setup_routes(app: web.Application, base: str) -> None:
-    for model in app[REGISTRY].models.values():
-        app.router.add_post("%s/v2/models/%s/predict/" % (base, model.name),
-                            functools.partial(predict, model=model))

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from deepaas.api.inputs import read_inputs
-from deepaas.api.keys import BODIES, JOBS, REGISTRY, REMOTE, SETTINGS, STATE
+from deepaas.api.keys import BODIES, JOBS, REMOTE, SETTINGS, STATE
 from deepaas.api.render import json_response
 from deepaas.exceptions import EndpointDisabled, InvalidInput
 from deepaas.jobs.manager import JobManager
@@ -19,7 +19,7 @@ from deepaas.jobs.records import Job, JobStatus
 from deepaas.jobs.wire import record
 from deepaas.model.wrapper import ModelWrapper
 
-__all__ = ["setup_routes"]
+__all__ = ["start", "list_jobs", "get_job", "cancel_job", "get_logs", "get_output"]
 
 def _record(job: Job, jobs: JobManager, with_metrics: bool = False) -> dict[str, Any]:
     return record(job, jobs.position(job.uuid), with_metrics)
@@ -131,15 +131,3 @@ async def get_output(request: web.Request, model: ModelWrapper) -> web.StreamRes
     return web.FileResponse(path, headers={"Content-Disposition": 'attachment; filename="%s"'
                                            % path.name.replace('"', "")})
 
-
-def setup_routes(app: web.Application, base: str) -> None:
-    for model in app[REGISTRY].models.values():
-        path = "%s/v2/models/%s/train/" % (base, model.name)
-        bind = functools.partial
-        app.router.add_post(path, bind(start, model=model))
-        app.router.add_get(path, bind(list_jobs, model=model), allow_head=False)
-        app.router.add_get(path + "{uuid}", bind(get_job, model=model), allow_head=False)
-        app.router.add_delete(path + "{uuid}", bind(cancel_job, model=model))
-        app.router.add_get(path + "{uuid}/logs", bind(get_logs, model=model), allow_head=False)
-        app.router.add_get(path + "{uuid}/files/{path:.+}", bind(get_output, model=model),
-                           allow_head=False)

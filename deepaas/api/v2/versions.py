@@ -9,7 +9,7 @@ from aiohttp import web
 from deepaas.api.keys import SETTINGS
 from deepaas.api.render import json_response
 
-__all__ = ["setup_routes", "version_v2"]
+__all__ = ["get_versions", "get_v2", "version_v2"]
 
 
 def version_v2(base: str) -> dict[str, Any]:
@@ -31,7 +31,3 @@ async def get_versions(request: web.Request) -> web.Response:
 async def get_v2(request: web.Request) -> web.Response:
     return json_response(version_v2(request.app[SETTINGS].base_path))
 
-
-def setup_routes(app: web.Application, base: str) -> None:
-    app.router.add_get(base + "/", get_versions, allow_head=False)
-    app.router.add_get(base + "/v2/", get_v2, allow_head=False)
