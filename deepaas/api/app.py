@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 import tempfile
@@ -14,7 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from deepaas import ENV_DATA_DIR
-from deepaas.api import routes, spec
+from deepaas.api import dashboard, docs, monitoring, spec
 from deepaas.api.bodies import BodyBudget
 from deepaas.api.draining import Draining
 from deepaas.api.keys import (
@@ -34,6 +35,7 @@ from deepaas.api.keys import (
 from deepaas.api.metrics import Metrics
 from deepaas.api.observe import edge_middleware
 from deepaas.api.security import auth_middleware
+from deepaas.api.v2 import debug, health, models, predict, train, versions
 from deepaas.cluster.connection import RayConnection
 from deepaas.config import Settings, api_keys
 from deepaas.debug import DebugCapture
@@ -47,7 +49,9 @@ from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.jobs.store import JobStore
 from deepaas.model.loading import Registry
 from deepaas.storage.remote import RemoteData
-from deepaas.workers.service import Predictions
+from deepaas.workers.processes import ProcessRunner
+from deepaas.workers.service import Predictions, PredictOptions, RunnerFactory
+from deepaas.workers.threads import ThreadRunner
 
 __all__ = ["create_app", "job_index", "job_store"]
 
@@ -100,6 +104,24 @@ def _executor(settings: Settings, ray: RayConnection | None) -> Executor:
     return LocalExecutor(cgroups=settings.training_cgroups)
 
 
+def _runners(settings: Settings, ray: RayConnection | None) -> RunnerFactory:
+    """Where each model's predictions run: Ray actors, worker processes, or threads."""
+    if settings.predict_executor == "ray" and ray is not None:
+        from deepaas.cluster.predicting import RayRunner  # only then: Ray is an extra
+
+        return functools.partial(RayRunner, workers=settings.workers, connection=ray,
+                                 warm=settings.warm, cpus=settings.ray_cpus,
+                                 gpus=settings.ray_gpus, memory=settings.ray_memory)
+    runner = ProcessRunner if settings.isolate else ThreadRunner
+    return functools.partial(runner, workers=settings.workers, warm=settings.warm)
+
+
+def _predict_options(settings: Settings) -> PredictOptions:
+    return PredictOptions(max_queue=settings.max_queue, timeout=settings.predict_timeout,
+                          batch_size=settings.max_batch_size,
+                          batch_delay_ms=settings.max_batch_delay_ms)
+
+
 def _job_manager(settings: Settings, ray: RayConnection | None, store: JobStore) -> JobManager:
     return JobManager(
         store, Path(settings.data_dir), warm=settings.warm,
@@ -149,15 +171,22 @@ def create_app(settings: Settings, registry: Registry,
     # One connection to Ray, shared by trainings and predictions, made only if one asks.
     ray = RayConnection(settings.ray_address) if "ray" in (
         settings.executor, settings.predict_executor) else None
-    app[PREDICTIONS] = Predictions(list(registry.models.values()), settings, ray)
+    app[PREDICTIONS] = Predictions(list(registry.models.values()), _runners(settings, ray),
+                                   _predict_options(settings))
     app[JOB_STORE] = job_store(settings)
     app[JOBS] = _job_manager(settings, ray, app[JOB_STORE])
     app[REMOTE] = RemoteData(settings)
     app[BODIES] = BodyBudget(settings.max_buffered)
     if debug_capture is not None:
         app[DEBUG_CAPTURE] = debug_capture
-    routes.setup_routes(app)  # every route, from the one table (deepaas.api.routes)
-    spec.setup_specs(app)
+    base = settings.base_path
+    for resource in (versions, health, models, predict, train, debug):
+        resource.setup_routes(app, base)
+    if settings.metrics:
+        monitoring.setup_routes(app, base)
+    spec.setup_routes(app)
+    docs.setup_routes(app)
+    dashboard.setup_routes(app)
     if settings.cors_origin:
         _allow_cors(app, settings.cors_origin)
     app.cleanup_ctx.append(_lifecycle)

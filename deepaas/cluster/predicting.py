@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-import traceback
 from typing import Any
 
 import ray
@@ -19,11 +18,12 @@ from ray.exceptions import RayActorError, RayError
 
 from deepaas.cluster.connection import RayConnection
 from deepaas.cluster.shipping import pack_calls, resources, unpack_calls
-from deepaas.exceptions import DeepaasError, ModelError, WorkerCrashed, from_wire, to_wire
-from deepaas.model.loading import resolve
+from deepaas.exceptions import WorkerCrashed
 from deepaas.model.wrapper import ModelWrapper
+from deepaas.workers.messages import Call, Failed, Outcome, Ready
 from deepaas.workers.pool import WorkerPool
-from deepaas.workers.worker import serve_one
+from deepaas.workers.warmed import load_or_failed
+from deepaas.workers.worker import serve
 
 __all__ = ["PredictActor", "RayRunner"]
 
@@ -31,26 +31,19 @@ class PredictActor:
     """One warmed copy of a module on a Ray node."""
 
     def __init__(self, name: str, source: str, warm: bool) -> None:
-        self._failure: dict[str, Any] | None = None
         self._loop = asyncio.new_event_loop()
-        try:
-            self._model = ModelWrapper(name, resolve(source), source)
-            if warm:
-                self._model.warm()
-        except Exception as exc:  # answered by ready(), so the server can say why
-            failed = exc if isinstance(exc, DeepaasError) else ModelError(
-                "%s: %s" % (type(exc).__name__, exc))
-            failed.traceback = traceback.format_exc()
-            self._failure = to_wire(failed)
+        # a failure is answered by ready(), so that the server can say why
+        self._model = load_or_failed(name, source, warm)
 
-    def ready(self) -> dict[str, Any] | None:
-        """None once warm; else why loading or warming failed."""
-        return self._failure
+    def ready(self) -> Ready | Failed:
+        """Ready once warm; else why loading or warming failed."""
+        return self._model if isinstance(self._model, Failed) else Ready()
 
-    def serve(self, kind: str, payload: Any) -> Any:
+    def serve(self, calls: list[Call]) -> list[Outcome]:
+        assert isinstance(self._model, ModelWrapper), "served before it was ready"
         folder = tempfile.mkdtemp(prefix="deepaas-ray-predict-")
         try:
-            return serve_one(self._model, self._loop, kind, unpack_calls(kind, payload, folder))
+            return serve(self._model, self._loop, unpack_calls(calls, folder))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -79,12 +72,12 @@ class RayRunner(WorkerPool[Any]):
             max_restarts=0, **self._options).remote(
             self.model.name, self.model.source, self._warm)
         try:
-            failure = await actor.ready.remote()
+            hello: Ready | Failed = await actor.ready.remote()
         except RayError as exc:
             raise _crashed(self.model.name, exc) from None
-        if failure is not None:
+        if isinstance(hello, Failed):
             ray.kill(actor)
-            raise from_wire(failure)
+            raise hello.error.exception()
         self._all.append(actor)
         return actor
 
@@ -94,10 +87,11 @@ class RayRunner(WorkerPool[Any]):
         self._options = resources(declared, *self._defaults)
         await super().start()
 
-    async def _call(self, actor: Any, kind: str, payload: Any) -> Any:
+    async def _call(self, actor: Any, calls: list[Call]) -> list[Outcome]:
         try:
-            shipped = await asyncio.to_thread(pack_calls, kind, payload)
-            return await actor.serve.remote(kind, shipped)
+            shipped = await asyncio.to_thread(pack_calls, calls)
+            replies: list[Outcome] = await actor.serve.remote(shipped)
+            return replies
         except RayActorError as exc:
             if actor in self._all:
                 self._all.remove(actor)

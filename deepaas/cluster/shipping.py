@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from deepaas.model.wrapper import UploadedFile
+from deepaas.workers.messages import Call
 
 __all__ = ["Parcel", "pack", "pack_calls", "resources", "unpack", "unpack_calls"]
 
@@ -51,19 +52,14 @@ def unpack(kwargs: dict[str, Any], folder: str) -> dict[str, Any]:
     return unpacked
 
 
-def pack_calls(kind: str, payload: Any) -> Any:
-    """A prediction request for a worker: one ``(kwargs, accept)`` or a list of them."""
-    if kind == "predict":
-        kwargs, accept = payload
-        return pack(kwargs), accept
-    return [(pack(kwargs), accept) for kwargs, accept in payload]
+def pack_calls(calls: list[Call]) -> list[Call]:
+    """Prediction calls for a worker on another machine: their uploaded files as parcels."""
+    return [dataclasses.replace(call, kwargs=pack(call.kwargs)) for call in calls]
 
 
-def unpack_calls(kind: str, payload: Any, folder: str) -> Any:
-    if kind == "predict":
-        kwargs, accept = payload
-        return unpack(kwargs, folder), accept
-    return [(unpack(kwargs, folder), accept) for kwargs, accept in payload]
+def unpack_calls(calls: list[Call], folder: str) -> list[Call]:
+    """The calls on that machine, their parcels written under ``folder``."""
+    return [dataclasses.replace(call, kwargs=unpack(call.kwargs, folder)) for call in calls]
 
 
 def resources(declared: Any, cpus: float, gpus: float, memory: int) -> dict[str, Any]:

@@ -52,12 +52,9 @@ def _write(path: str, text: str) -> None:
 
 
 def _run(request: dict[str, Any]) -> dict[str, Any]:
-    from deepaas.model.loading import resolve
-    from deepaas.model.wrapper import ModelWrapper
+    from deepaas.workers.warmed import load_warmed
 
-    model = ModelWrapper(request["name"], resolve(request["source"]), request["source"])
-    if request.get("warm"):
-        model.warm()
+    model = load_warmed(request["name"], request["source"], bool(request.get("warm")))
     train = getattr(model.obj, "train", None)
     if not callable(train):
         return {"status": "error", "message": "Model '%s' does not provide train" % model.name}

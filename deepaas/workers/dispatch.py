@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from deepaas.exceptions import DeepaasError, ModelError, Overloaded, PredictTimeout
 from deepaas.model.outputs import Answer
 from deepaas.model.wrapper import ModelWrapper
+from deepaas.workers.messages import Call, Result
 
 __all__ = ["Batching", "Dispatcher", "Runner"]
 
@@ -26,14 +27,21 @@ _MAX_HANDOVER = 32  # waiting predictions one consumer takes in one go
 
 
 class Runner(Protocol):
-    """Where a model's code runs: threads of this process, or worker processes."""
+    """Where a model's code runs: threads of this process, worker processes or Ray actors.
+
+    ``run`` takes a list of calls (one prediction, or several handed over or batched together)
+    and gives one answer or error per call, in order; it raises only when all of them failed
+    alike. ``local``: model code runs in this process, so a coroutine ``predict`` may be
+    awaited on the event loop directly.
+    """
 
     capacity: int
     restarts: int
+    local: bool
 
     async def start(self) -> None: ...
 
-    async def run(self, kind: str, payload: Any) -> Any: ...
+    async def run(self, calls: list[Call]) -> list[Result]: ...
 
     def abandon(self, task: asyncio.Task[Any]) -> None: ...
 
@@ -49,9 +57,10 @@ class Batching:
 
 
 @dataclasses.dataclass
-class _Call:
-    kwargs: dict[str, Any]
-    accept: str | None
+class _Waiting:
+    """A prediction in line: the call and the future its client awaits."""
+
+    call: Call
     future: asyncio.Future[Answer]
     release: Callable[[], None] | None = None  # frees what the call uses (uploaded files)
 
@@ -61,13 +70,13 @@ class _Call:
             self.release = None
 
 
-def _settle(call: _Call, result: Answer | BaseException) -> None:
-    if call.future.done():  # the client went away, or it timed out
+def _settle(waiting: _Waiting, result: Answer | BaseException) -> None:
+    if waiting.future.done():  # the client went away, or it timed out
         return
     if isinstance(result, BaseException):
-        call.future.set_exception(result)
+        waiting.future.set_exception(result)
     else:
-        call.future.set_result(result)
+        waiting.future.set_result(result)
 
 
 class Dispatcher:
@@ -81,7 +90,7 @@ class Dispatcher:
         # A coroutine predict in this process is awaited at once, concurrently: queueing it
         # behind "workers" consumers would serialise what its author made concurrent.
         self._direct = direct
-        self._queue: asyncio.Queue[_Call] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Waiting] = asyncio.Queue()
         self._max_queue = max_queue
         self._idle = 0  # consumers waiting for work: what they will take at once never waits
         self._timeout = timeout or None
@@ -99,7 +108,7 @@ class Dispatcher:
         """Predictions queued that no free consumer is about to take."""
         return max(self._queue.qsize() - self._idle, 0)
 
-    async def _next(self) -> _Call:
+    async def _next(self) -> _Waiting:
         self._idle += 1
         try:
             return await self._queue.get()
@@ -160,11 +169,12 @@ class Dispatcher:
                 release()
             raise Overloaded("Model '%s' has %d predictions waiting already; try again shortly"
                              % (self.model.name, self.waiting))
-        call = _Call(kwargs, accept, asyncio.get_running_loop().create_future(), release)
+        call = _Waiting(Call(kwargs, accept), asyncio.get_running_loop().create_future(),
+                        release)
         self._queue.put_nowait(call)
         return await call.future  # cancelled with the handler when the client goes away
 
-    def _ready(self, first: _Call) -> list[_Call]:
+    def _ready(self, first: _Waiting) -> list[_Waiting]:
         """``first`` and, without a timeout, this consumer's share of what already waits:
         handed over together, they cost one thread or process hand-over instead of many."""
         calls = [first]
@@ -179,15 +189,13 @@ class Dispatcher:
             calls = self._ready(await self._next())
             try:
                 live = [c for c in calls if not c.future.done()]
-                if len(live) == 1:
-                    await self._execute("predict", (live[0].kwargs, live[0].accept), live)
-                elif live:
-                    await self._execute("many", [(c.kwargs, c.accept) for c in live], live)
+                if live:
+                    await self._execute(live)
             finally:
                 for call in calls:
                     call.done()
 
-    async def _gather(self, first: _Call) -> list[_Call]:
+    async def _gather(self, first: _Waiting) -> list[_Waiting]:
         assert self._batching is not None
         batch = [first]
         loop = asyncio.get_running_loop()
@@ -219,44 +227,46 @@ class Dispatcher:
             try:
                 live = [c for c in batch if not c.future.done()]
                 if live:
-                    await self._execute("batch", [(c.kwargs, c.accept) for c in live], live)
+                    await self._execute(live)
             finally:
                 for call in batch:
                     call.done()
 
-    async def _execute(self, kind: str, payload: Any, calls: list[_Call]) -> None:
+    async def _execute(self, waiting: list[_Waiting]) -> None:
+        calls = [one.call for one in waiting]
         try:
             if self._timeout is None:
-                result = await self.runner.run(kind, payload)
+                results: list[Result] | None = await self.runner.run(calls)
             else:
-                result = await self._with_timeout(kind, payload, calls)
-                if result is None:
-                    return
+                results = await self._with_timeout(calls, waiting)
+            if results is None:  # too late: answered 504 already
+                return
         except DeepaasError as error:
-            for call in calls:
-                _settle(call, error)
+            for one in waiting:
+                _settle(one, error)
             return
         except Exception as exc:  # a bug of ours must not kill the consumer
             LOG.exception("prediction of %s failed unexpectedly", self.model.name)
-            for call in calls:
-                _settle(call, ModelError("Prediction failed: %s: %s" % (type(exc).__name__, exc)))
+            for one in waiting:
+                _settle(one, ModelError("Prediction failed: %s: %s" % (type(exc).__name__, exc)))
             return
-        for call, one in zip(calls, [result] if kind == "predict" else result, strict=True):
-            _settle(call, one)
+        for one, result in zip(waiting, results, strict=True):
+            _settle(one, result)
 
     def _late(self) -> PredictTimeout:
         return PredictTimeout("Model '%s' took longer than %g s to predict"
                               % (self.model.name, self._timeout or 0))
 
-    async def _with_timeout(self, kind: str, payload: Any, calls: list[_Call]) -> Any:
+    async def _with_timeout(self, calls: list[Call], waiting: list[_Waiting]
+                            ) -> list[Result] | None:
         """Run with ``--predict-timeout``: late calls answer 504 at once; the work itself is
         abandoned (a worker process is killed and replaced) and awaited before going on."""
-        task = asyncio.create_task(self.runner.run(kind, payload))
+        task = asyncio.create_task(self.runner.run(calls))
         done, _ = await asyncio.wait({task}, timeout=self._timeout)
         if task in done:
             return task.result()
-        for call in calls:
-            _settle(call, self._late())
+        for one in waiting:
+            _settle(one, self._late())
         self.runner.abandon(task)
         with contextlib.suppress(Exception):
             await task

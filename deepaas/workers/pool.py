@@ -7,24 +7,14 @@ import asyncio
 import logging
 from typing import Any, Generic, TypeVar
 
-from deepaas.exceptions import WorkerCrashed, from_wire
-from deepaas.model.outputs import Answer
+from deepaas.exceptions import WorkerCrashed
 from deepaas.model.wrapper import ModelWrapper
+from deepaas.workers.messages import Call, Outcome, Result, outcomes
 
-__all__ = ["WorkerPool", "decode_reply"]
+__all__ = ["WorkerPool"]
 
 LOG = logging.getLogger(__name__)
 W = TypeVar("W")
-
-
-def decode_reply(reply: tuple[str, Any]) -> Any:
-    """A worker's reply (built by ``deepaas.workers.worker.serve_one``) as answers or error."""
-    kind, payload = reply
-    if kind == "ok":
-        return Answer(*payload)
-    if kind == "batch":
-        return [Answer(*p) if k == "ok" else from_wire(p) for k, p in payload]
-    raise from_wire(payload)
 
 
 class WorkerPool(Generic[W]):
@@ -39,6 +29,7 @@ class WorkerPool(Generic[W]):
         self.model = model
         self.capacity = workers
         self.restarts = 0
+        self.local = False  # model code runs in other processes
         self._free: asyncio.Queue[W] = asyncio.Queue()
         self._busy: dict[asyncio.Task[Any], W] = {}
         self._spares: set[asyncio.Task[None]] = set()
@@ -46,7 +37,7 @@ class WorkerPool(Generic[W]):
     async def _spawn(self) -> W:
         raise NotImplementedError
 
-    async def _call(self, worker: W, kind: str, payload: Any) -> Any:
+    async def _call(self, worker: W, calls: list[Call]) -> list[Outcome]:
         raise NotImplementedError
 
     def _kill(self, worker: W) -> None:
@@ -68,14 +59,14 @@ class WorkerPool(Generic[W]):
         self._spares.add(task)
         task.add_done_callback(self._spares.discard)
 
-    async def run(self, kind: str, payload: Any) -> Any:
-        """Send one request to a free worker; a worker that dies answers WorkerCrashed."""
+    async def run(self, calls: list[Call]) -> list[Result]:
+        """Send the calls to a free worker; a worker that dies answers WorkerCrashed."""
         worker = await self._free.get()
         task = asyncio.current_task()
         assert task is not None
         self._busy[task] = worker
         try:
-            reply = await self._call(worker, kind, payload)
+            replies = await self._call(worker, calls)
         except WorkerCrashed as exc:
             LOG.error("model %s: %s", self.model.name, exc.message)
             self._replace()
@@ -83,7 +74,7 @@ class WorkerPool(Generic[W]):
         finally:
             self._busy.pop(task, None)
         self._free.put_nowait(worker)
-        return decode_reply(reply)
+        return outcomes(replies)
 
     def abandon(self, task: asyncio.Task[Any]) -> None:
         """A timed-out call: kill its worker (it is replaced, warmed again)."""

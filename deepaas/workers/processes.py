@@ -8,12 +8,12 @@ import os
 import signal
 import socket
 import sys
-from typing import Any
 
-from deepaas.exceptions import WorkerCrashed, from_wire
+from deepaas.exceptions import WorkerCrashed
 from deepaas.lifeline import ENV_SERVER_PID
 from deepaas.model.wrapper import ModelWrapper
 from deepaas.workers.framing import WorkerGone, pack, read_async
+from deepaas.workers.messages import Call, Failed, Outcome, Ready
 from deepaas.workers.pool import WorkerPool
 
 __all__ = ["ProcessRunner"]
@@ -35,9 +35,10 @@ class _Worker:
                  writer: asyncio.StreamWriter) -> None:
         self.proc, self.reader, self.writer = proc, reader, writer
 
-    async def call(self, message: Any) -> Any:
-        self.writer.write(pack(message))
-        return await read_async(self.reader)
+    async def call(self, calls: list[Call]) -> list[Outcome]:
+        self.writer.write(pack(calls))
+        replies: list[Outcome] = await read_async(self.reader)
+        return replies
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -66,20 +67,20 @@ class ProcessRunner(WorkerPool[_Worker]):
         reader, writer = await asyncio.open_connection(sock=parent)
         worker = _Worker(proc, reader, writer)
         try:
-            kind, payload = await read_async(reader)
+            hello: Ready | Failed = await read_async(reader)
         except WorkerGone:
             code = await proc.wait()
             raise WorkerCrashed("a worker of model '%s' died while starting (%s)"
                                 % (self.model.name, _describe(code))) from None
-        if kind != "ready":
+        if isinstance(hello, Failed):
             worker.kill()
-            raise from_wire(payload)
+            raise hello.error.exception()
         self._all.add(worker)
         return worker
 
-    async def _call(self, worker: _Worker, kind: str, payload: Any) -> Any:
+    async def _call(self, worker: _Worker, calls: list[Call]) -> list[Outcome]:
         try:
-            return await worker.call((kind, payload))
+            return await worker.call(calls)
         except WorkerGone:
             code = await worker.proc.wait()
             self._all.discard(worker)

@@ -1,58 +1,58 @@
-"""Every served model's prediction line, built from the Settings."""
+"""Every served model's prediction line, from a runner factory and a few typed options.
+
+The app factory (``deepaas.api.app``) chooses where model code runs (threads, worker
+processes with ``--isolate``, or Ray actors) and hands over a :data:`RunnerFactory`; nothing
+here reads the Settings or knows of the cluster.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from deepaas.cluster.connection import RayConnection
-from deepaas.config import Settings
 from deepaas.model.outputs import Answer
 from deepaas.model.wrapper import ModelWrapper
 from deepaas.workers.dispatch import Batching, Dispatcher, Runner
-from deepaas.workers.processes import ProcessRunner
-from deepaas.workers.threads import ThreadRunner
 
-__all__ = ["Predictions"]
+__all__ = ["PredictOptions", "Predictions", "RunnerFactory"]
 
-
-def _batching(model: ModelWrapper, settings: Settings) -> Batching | None:
-    if not model.batches:
-        return None
-    size, delay_ms = model.batch_limits()
-    return Batching(size=size or settings.max_batch_size,
-                    delay=(settings.max_batch_delay_ms if delay_ms is None else delay_ms) / 1000)
+RunnerFactory = Callable[[ModelWrapper], Runner]
+"""The runner of one model's predictions (its workers, warmed where they run)."""
 
 
-def _runner(model: ModelWrapper, settings: Settings, ray: RayConnection | None) -> Runner:
-    if settings.predict_executor == "ray" and ray is not None:
-        from deepaas.cluster.predicting import RayRunner
+@dataclasses.dataclass(frozen=True)
+class PredictOptions:
+    """What the prediction lines need to know of the server's settings."""
 
-        return RayRunner(model, settings.workers, ray, warm=settings.warm,
-                         cpus=settings.ray_cpus, gpus=settings.ray_gpus,
-                         memory=settings.ray_memory)
-    if settings.isolate:
-        return ProcessRunner(model, settings.workers, warm=settings.warm)
-    return ThreadRunner(model, settings.workers, warm=settings.warm)
+    max_queue: int = 128  # predictions of one model that may wait
+    timeout: float = 0.0  # seconds a prediction may take (0: no limit)
+    batch_size: int = 32  # for modules with predict_batch that set no max_batch_size
+    batch_delay_ms: float = 5.0  # ... and no max_batch_delay_ms
+
+    def batching(self, model: ModelWrapper) -> Batching | None:
+        """How ``model`` gathers requests: its own limits, else these; None: no predict_batch."""
+        if not model.batches:
+            return None
+        size, delay_ms = model.batch_limits()
+        return Batching(size=size or self.batch_size,
+                        delay=(self.batch_delay_ms if delay_ms is None else delay_ms) / 1000)
 
 
 class Predictions:
-    """One :class:`Dispatcher` per model: threads by default, processes with ``--isolate``,
-    Ray actors with ``--predict-executor ray`` (over ``ray``, the server's connection)."""
+    """One :class:`Dispatcher` per model, each over the runner ``runners`` makes for it."""
 
-    def __init__(self, models: list[ModelWrapper], settings: Settings,
-                 ray: RayConnection | None = None) -> None:
-        self._lines = {m.name: self._dispatcher(m, settings, ray) for m in models}
+    def __init__(self, models: list[ModelWrapper], runners: RunnerFactory,
+                 options: PredictOptions) -> None:
+        self._lines = {m.name: self._dispatcher(m, runners(m), options) for m in models}
 
     @staticmethod
-    def _dispatcher(model: ModelWrapper, settings: Settings,
-                    ray: RayConnection | None) -> Dispatcher:
-        runner = _runner(model, settings, ray)
-        batching = _batching(model, settings)
-        direct = isinstance(runner, ThreadRunner) and model.predict_is_async and batching is None
-        return Dispatcher(model, runner, max_queue=settings.max_queue,
-                          timeout=settings.predict_timeout, batching=batching, direct=direct)
+    def _dispatcher(model: ModelWrapper, runner: Runner, options: PredictOptions) -> Dispatcher:
+        batching = options.batching(model)
+        direct = runner.local and model.predict_is_async and batching is None
+        return Dispatcher(model, runner, max_queue=options.max_queue, timeout=options.timeout,
+                          batching=batching, direct=direct)
 
     def line(self, name: str) -> Dispatcher:
         return self._lines[name]

@@ -8,6 +8,7 @@ import functools
 from typing import Any
 
 from deepaas.model.wrapper import ModelWrapper
+from deepaas.workers.messages import Call, Result
 
 __all__ = ["ThreadRunner"]
 
@@ -19,6 +20,7 @@ class ThreadRunner:
         self.model = model
         self.capacity = workers
         self.restarts = 0  # threads are never replaced
+        self.local = True  # a coroutine predict can be awaited on the server's event loop
         self._warm = warm
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="deepaas-%s" % model.name)
@@ -31,17 +33,18 @@ class ThreadRunner:
         if self._warm:
             await self._in_pool(self.model.warm)
 
-    async def run(self, kind: str, payload: Any) -> Any:
-        """``("predict", (kwargs, accept))`` -> Answer; ``("batch", calls)`` (predict_batch)
-        or ``("many", calls)`` (predict each) -> one answer or error per call."""
-        if kind == "batch":
-            return await self._in_pool(self.model.predict_many, payload)
-        if kind == "many":
-            return await self._in_pool(self.model.predict_each, payload)
-        kwargs, accept = payload
+    async def run(self, calls: list[Call]) -> list[Result]:
+        """One answer or error per call: ``predict_batch`` once for a module that has it,
+        else ``predict`` (a coroutine one on the event loop) for each."""
+        pairs = [(call.kwargs, call.accept) for call in calls]
+        if self.model.batches:
+            return await self._in_pool(self.model.predict_many, pairs)
+        if len(calls) > 1:
+            return await self._in_pool(self.model.predict_each, pairs)
+        (call,) = calls
         if self.model.predict_is_async:
-            return await self.model.apredict(kwargs, accept)
-        return await self._in_pool(self.model.predict, kwargs, accept)
+            return [await self.model.apredict(call.kwargs, call.accept)]
+        return [await self._in_pool(self.model.predict, call.kwargs, call.accept)]
 
     def abandon(self, task: asyncio.Task[Any]) -> None:
         """A timed-out call: a thread cannot be stopped, so it runs to its end."""
