@@ -15,7 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from deepaas import ENV_DATA_DIR
-from deepaas.api import dashboard, docs, monitoring, spec
+from deepaas.api import routes, spec
 from deepaas.api.bodies import BodyBudget
 from deepaas.api.draining import Draining
 from deepaas.api.keys import (
@@ -35,7 +35,6 @@ from deepaas.api.keys import (
 from deepaas.api.metrics import Metrics
 from deepaas.api.observe import edge_middleware
 from deepaas.api.security import auth_middleware
-from deepaas.api.v2 import debug, health, models, predict, train, versions
 from deepaas.cluster.connection import RayConnection
 from deepaas.config import Settings, api_keys
 from deepaas.debug import DebugCapture
@@ -179,14 +178,8 @@ def create_app(settings: Settings, registry: Registry,
     app[BODIES] = BodyBudget(settings.max_buffered)
     if debug_capture is not None:
         app[DEBUG_CAPTURE] = debug_capture
-    base = settings.base_path
-    for resource in (versions, health, models, predict, train, debug):
-        resource.setup_routes(app, base)
-    if settings.metrics:
-        monitoring.setup_routes(app, base)
-    spec.setup_routes(app)
-    docs.setup_routes(app)
-    dashboard.setup_routes(app)
+    routes.setup_routes(app)  # every route, from the one table (deepaas.api.routes)
+    spec.setup_specs(app)
     if settings.cors_origin:
         _allow_cors(app, settings.cors_origin)
     app.cleanup_ctx.append(_lifecycle)
