@@ -1,8 +1,9 @@
 """One frozen Settings object, built once: defaults < config file < DEEPAAS_* env < flags.
 
-Every option is declared once in ``OPTIONS``; the command line, the environment variables, the
-config file and ``etc/deepaas.conf.sample`` are all derived from that table, so they cannot
-drift apart.
+Every option is declared once, as a field of :class:`Settings` whose metadata holds the rest
+of it (how to read it, its help); ``OPTIONS`` is read from those fields, and the command line,
+the environment variables, the config file and ``etc/deepaas.conf.sample`` are all derived
+from it, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -35,66 +36,6 @@ __all__ = ["Settings", "Option", "OPTIONS", "api_keys", "load_settings", "build_
 
 
 @dataclasses.dataclass(frozen=True)
-class Settings:
-    """Everything the server and the CLI read from configuration."""
-
-    listen_ip: str = "127.0.0.1"
-    listen_port: int = 5000
-    base_path: str = ""
-    model_name: tuple[str, ...] = ()
-    workers: int = 1
-    isolate: bool = False
-    max_queue: int = 128
-    predict_timeout: float = 0.0
-    max_batch_size: int = 32
-    max_batch_delay_ms: float = 5.0
-    warm: bool = True
-    train_endpoint: bool = True
-    predict_endpoint: bool = True
-    debug_endpoint: bool = False
-    metrics: bool = True
-    doc_endpoint: bool = True
-    client_max_size: int = 100 * 1024 * 1024
-    max_json_size: int = 16 * 1024 * 1024
-    max_buffered: int = 256 * 1024 * 1024
-    cancel_grace: float = 5.0
-    training_cgroups: bool = True
-    shutdown_timeout: float = 30.0
-    data_dir: str = "deepaas-data"
-    max_trainings: int = 0
-    trainings_per_model: int = 1
-    max_waiting_trainings: int = 64
-    tmp_dir: str = ""
-    job_store: str = dataclasses.field(default="", repr=False)  # may hold a password
-    replica_timeout: float = 15.0
-    executor: str = "local"
-    predict_executor: str = "local"
-    ray_address: str = ""
-    ray_cpus: float = 1.0
-    ray_gpus: float = 0.0
-    ray_memory: int = 0
-    remote_data: tuple[str, ...] = ()
-    remote_private: bool = False
-    remote_max_size: int = 2**30
-    remote_timeout: float = 300.0
-    cache_dir: str = ""
-    cache_max_size: int = 10 * 2**30
-    storage_auth: tuple[str, ...] = dataclasses.field(default=(), repr=False)  # passwords
-    output_storage: str = ""
-    api_key: tuple[str, ...] = ()
-    api_keys_file: str = ""
-    protect_all: bool = False
-    cors_origin: tuple[str, ...] = ()
-    debug: bool = False
-    log_level: str = "INFO"
-    log_file: str = ""
-    log_format: str = "text"
-    config_file: str = ""
-    import_jobs: bool = False  # a command (deepaas-run --import-jobs), never an option
-
-
-
-@dataclasses.dataclass(frozen=True)
 class Option:
     """One setting: its flag, how to read a string of it, and its help."""
 
@@ -103,8 +44,9 @@ class Option:
     help: str
     short: str = ""
     repeat: bool = False
-    secret: bool = False  # holds passwords: never echoed in errors
+    secret: bool = False  # holds passwords: never echoed in errors (nor in repr(Settings))
     metavar: str = ""  # the placeholder in --help, when _metavar() cannot tell a good one
+    also_env: str = ""  # an older environment variable, read beneath the option's own
 
     @property
     def flag(self) -> str:
@@ -119,110 +61,172 @@ class Option:
         return self.convert is parse_bool
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option("listen_ip", str, "Address to listen on."),
-    Option("listen_port", between(int, 0, 65535), "TCP port to listen on."),
-    Option("base_path", base_path, "Prefix for every route and link (e.g. /deepaas)."),
-    Option("model_name", names, "Serve only this model (repeatable; default: every installed "
-           "model). DEEPAAS_V2_MODEL is read too.", repeat=True),
-    Option("workers", between(int, 1), "Predictions of one model running at once: threads "
-           "of the server, or worker processes with --isolate.", short="-p"),
-    Option("isolate", parse_bool, "Run predictions in worker processes (each warmed); a "
-           "crashing module costs one request and its worker is replaced."),
-    Option("max_queue", between(int, 1), "Predictions of one model that may wait; more are "
-           "answered 503 with Retry-After."),
-    Option("predict_timeout", between(float, 0), "Seconds a prediction may take before it "
-           "is answered 504 (0: no limit); with --isolate its worker is replaced."),
-    Option("max_batch_size", between(int, 1), "Requests gathered into one predict_batch() "
-           "call, for modules that have one and set no max_batch_size."),
-    Option("max_batch_delay_ms", between(float, 0), "How long a batch waits for more "
-           "requests after the first, for modules that set no max_batch_delay_ms."),
-    Option("warm", parse_bool, "Call each module's warm() before it predicts (the server "
-           "listens meanwhile; /v2/health/ready answers 503 until it is done)."),
-    Option("train_endpoint", parse_bool, "Serve training (false: the routes answer 402)."),
-    Option("predict_endpoint", parse_bool, "Serve predictions (false: the routes answer 402)."),
-    Option("debug_endpoint", parse_bool, "Serve captured stdout, stderr and logs at /v2/debug/."),
-    Option("doc_endpoint", parse_bool, "Serve the Swagger UI at /api."),
-    Option("metrics", parse_bool, "Serve Prometheus metrics at /metrics (and count requests)."),
-    Option("client_max_size", parse_size, "Largest request body, uploads included (bytes, or "
-           "e.g. 100MiB; 0: no limit); larger ones are answered 413."),
-    Option("max_json_size", parse_size, "Largest JSON or urlencoded body (or form fields of a "
-           "multipart one), which is read into memory (bytes, or e.g. 16MiB; 0: only "
-           "--client-max-size); larger ones are answered 413. Files stream to disk."),
-    Option("max_buffered", parse_size, "Request data read into memory at once, all requests "
-           "together (bytes, or e.g. 256MiB; 0: no bound); a request that would pass it is "
-           "answered 503 with Retry-After."),
-    Option("cancel_grace", between(float, 0), "Seconds a cancelled training, and what a "
-           "training leaves running when it ends, get between SIGTERM and SIGKILL."),
-    Option("training_cgroups", parse_bool, "Put each training's processes in a cgroup v2 of "
-           "their own where the machine allows it, so that none escapes its end; otherwise "
-           "(or false) they are found by the job id in their environment."),
-    Option("shutdown_timeout", between(float, 0), "Seconds requests in flight get to finish "
-           "when the server is asked to stop; those still running then are answered 503 and "
-           "the server exits."),
-    Option("data_dir", str, "Where training records, logs and models' files are kept "
-           "(relative paths start at the working directory)."),
-    Option("max_trainings", between(int, 0), "Trainings running at once on this server "
-           "(0: no server-wide bound); more wait in line."),
-    Option("trainings_per_model", between(int, 0), "Trainings of one model running at once "
-           "on this server (0: no bound, e.g. sweeps on Ray); more wait in line."),
-    Option("max_waiting_trainings", between(int, 0), "Trainings that may wait in line on this "
-           "server (0: no bound); more are answered 503 with Retry-After."),
-    Option("tmp_dir", str, "Where uploaded files are kept while a request or training uses "
-           "them (default: the system temp dir)."),
-    Option("job_store", job_store, "Where training records live: empty for SQLite in the "
-           "data dir, or postgresql://USER:PASSWORD@HOST:PORT/DB, shared by several servers.",
-           secret=True, metavar="URL"),
-    Option("replica_timeout", between(float, 1), "With a shared job store: seconds without a "
-           "heartbeat after which a server is taken for gone and its trainings end as errors."),
-    Option("executor", Choice("local", "ray"), "Where trainings run: local processes, or "
-           "ray (tasks on a Ray cluster; pip install deepaas[ray])."),
-    Option("predict_executor", Choice("local", "ray"), "Where predictions run: local (threads,"
-           " or processes with --isolate), or ray (--workers warmed Ray actors)."),
-    Option("ray_address", str, "The Ray cluster to join (e.g. ray://head:10001 or head:6379); "
-           "default: join a running local instance or start one."),
-    Option("ray_cpus", between(float, 0), "CPUs a training or predict worker asks of Ray, for"
-           " modules whose metadata names no resources."),
-    Option("ray_gpus", between(float, 0), "GPUs a training or predict worker asks of Ray, for"
-           " modules whose metadata names no resources."),
-    Option("ray_memory", parse_size, "Memory a training or predict worker asks of Ray (bytes, or "
-           "e.g. 4GiB; 0: none), for modules whose metadata names no resources."),
-    Option("remote_data", names, "Let clients give a file argument as a URL of these schemes "
-           "and hosts (repeatable; e.g. https://*.example.org, webdavs://cloud.example.org; "
-           "'*' patterns). Default: none, remote data is off.", repeat=True,
-           metavar="PATTERN"),
-    Option("remote_private", parse_bool, "Let --remote-data reach loopback, link-local and "
-           "private addresses (off: clients cannot make the server probe internal services)."),
-    Option("remote_max_size", parse_size, "Largest remote file fetched for a file argument "
-           "(bytes, or e.g. 2GiB); larger ones are answered 413."),
-    Option("remote_timeout", between(float, 1), "Seconds one remote file may take to fetch "
-           "(then 504)."),
-    Option("cache_dir", str, "Where fetched remote files are cached (default: DATA_DIR/cache)."),
-    Option("cache_max_size", parse_size, "Size the cache of remote files may reach before the "
-           "least recently used are removed (bytes, or e.g. 10GiB)."),
-    Option("storage_auth", auth_entries, "Credentials for storage hosts, HOST=USER:PASSWORD "
-           "(repeatable; better in the config file or DEEPAAS_STORAGE_AUTH, space-separated). "
-           "Never taken from requests, never logged.", repeat=True, secret=True,
-           metavar="HOST=USER:PASSWORD"),
-    Option("output_storage", str, "Upload what each training writes to its output dir into "
-           "this folder when it ends (webdav://, webdavs://, or a Nextcloud WebDAV URL); "
-           "default: keep the files in the data dir, downloadable through the API.",
-           metavar="URL"),
-    Option("api_key", api_key_list, "Require 'Authorization: Bearer KEY' for predict, train "
-           "and debug (repeatable; DEEPAAS_API_KEYS takes a comma-separated list).",
-           repeat=True, secret=True, metavar="KEY"),
-    Option("api_keys_file", str, "A file of API keys, one per line ('#' starts a comment)."),
-    Option("protect_all", parse_bool, "With API keys, protect every route (metadata, spec, "
-           "docs and health too)."),
-    Option("cors_origin", names, "Allow browsers on this origin to call the API (repeatable; "
-           "'*' for any). Default: no CORS.", repeat=True, metavar="ORIGIN"),
-    Option("debug", parse_bool, "Debug mode: verbose logs and tracebacks in error answers."),
-    Option("log_level", Choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
-           "The least severe messages logged (--debug: DEBUG)."),
-    Option("log_file", str, "Also write logs to this file."),
-    Option("log_format", Choice("text", "json"), "text, or json: one JSON object per line "
-           "(access log included), for log collectors."),
-)
+_OPTION = "deepaas.option"  # the key of an option in its field's metadata
+
+
+def _option(default: Any, convert: Callable[[Any], Any], help: str, **how: Any) -> Any:
+    """A field of Settings that is an option, read as ``convert`` reads it (``how``: the
+    rest of :class:`Option`); its name is the field's."""
+    spec = Option("", convert, help, **how)
+    return dataclasses.field(default=default, repr=not spec.secret, metadata={_OPTION: spec})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything the server and the CLI read from configuration, in the order of --help."""
+
+    listen_ip: str = _option("127.0.0.1", str, "Address to listen on.")
+    listen_port: int = _option(5000, between(int, 0, 65535), "TCP port to listen on.")
+    base_path: str = _option("", base_path, "Prefix for every route and link (e.g. /deepaas).")
+    model_name: tuple[str, ...] = _option(
+        (), names, "Serve only this model (repeatable; default: every installed model). "
+        "DEEPAAS_V2_MODEL is read too.", repeat=True, also_env="DEEPAAS_V2_MODEL")
+    workers: int = _option(
+        1, between(int, 1), "Predictions of one model running at once: threads of the server, "
+        "or worker processes with --isolate.", short="-p")
+    isolate: bool = _option(
+        False, parse_bool, "Run predictions in worker processes (each warmed); a crashing "
+        "module costs one request and its worker is replaced.")
+    max_queue: int = _option(
+        128, between(int, 1), "Predictions of one model that may wait; more are answered 503 "
+        "with Retry-After.")
+    predict_timeout: float = _option(
+        0.0, between(float, 0), "Seconds a prediction may take before it is answered 504 (0: "
+        "no limit); with --isolate its worker is replaced.")
+    max_batch_size: int = _option(
+        32, between(int, 1), "Requests gathered into one predict_batch() call, for modules "
+        "that have one and set no max_batch_size.")
+    max_batch_delay_ms: float = _option(
+        5.0, between(float, 0), "How long a batch waits for more requests after the first, "
+        "for modules that set no max_batch_delay_ms.")
+    warm: bool = _option(
+        True, parse_bool, "Call each module's warm() before it predicts (the server listens "
+        "meanwhile; /v2/health/ready answers 503 until it is done).")
+    train_endpoint: bool = _option(
+        True, parse_bool, "Serve training (false: the routes answer 402).")
+    predict_endpoint: bool = _option(
+        True, parse_bool, "Serve predictions (false: the routes answer 402).")
+    debug_endpoint: bool = _option(
+        False, parse_bool, "Serve captured stdout, stderr and logs at /v2/debug/.")
+    doc_endpoint: bool = _option(True, parse_bool, "Serve the Swagger UI at /api.")
+    metrics: bool = _option(
+        True, parse_bool, "Serve Prometheus metrics at /metrics (and count requests).")
+    client_max_size: int = _option(
+        100 * 2**20, parse_size, "Largest request body, uploads included (bytes, or e.g. "
+        "100MiB; 0: no limit); larger ones are answered 413.")
+    max_json_size: int = _option(
+        16 * 2**20, parse_size, "Largest JSON or urlencoded body (or form fields of a "
+        "multipart one), which is read into memory (bytes, or e.g. 16MiB; 0: only "
+        "--client-max-size); larger ones are answered 413. Files stream to disk.")
+    max_buffered: int = _option(
+        256 * 2**20, parse_size, "Request data read into memory at once, all requests "
+        "together (bytes, or e.g. 256MiB; 0: no bound); a request that would pass it is "
+        "answered 503 with Retry-After.")
+    cancel_grace: float = _option(
+        5.0, between(float, 0), "Seconds a cancelled training, and what a training leaves "
+        "running when it ends, get between SIGTERM and SIGKILL.")
+    training_cgroups: bool = _option(
+        True, parse_bool, "Put each training's processes in a cgroup v2 of their own where the "
+        "machine allows it, so that none escapes its end; otherwise (or false) they are found "
+        "by the job id in their environment.")
+    shutdown_timeout: float = _option(
+        30.0, between(float, 0), "Seconds requests in flight get to finish when the server is "
+        "asked to stop; those still running then are answered 503 and the server exits.")
+    data_dir: str = _option(
+        "deepaas-data", str, "Where training records, logs and models' files are kept "
+        "(relative paths start at the working directory).")
+    max_trainings: int = _option(
+        0, between(int, 0), "Trainings running at once on this server (0: no server-wide "
+        "bound); more wait in line.")
+    trainings_per_model: int = _option(
+        1, between(int, 0), "Trainings of one model running at once on this server (0: no "
+        "bound, e.g. sweeps on Ray); more wait in line.")
+    max_waiting_trainings: int = _option(
+        64, between(int, 0), "Trainings that may wait in line on this server (0: no bound); "
+        "more are answered 503 with Retry-After.")
+    tmp_dir: str = _option(
+        "", str, "Where uploaded files are kept while a request or training uses them "
+        "(default: the system temp dir).")
+    job_store: str = _option(
+        "", job_store, "Where training records live: empty for SQLite in the data dir, or "
+        "postgresql://USER:PASSWORD@HOST:PORT/DB, shared by several servers.", secret=True,
+        metavar="URL")
+    replica_timeout: float = _option(
+        15.0, between(float, 1), "With a shared job store: seconds without a heartbeat after "
+        "which a server is taken for gone and its trainings end as errors.")
+    executor: str = _option(
+        "local", Choice("local", "ray"), "Where trainings run: local processes, or ray (tasks "
+        "on a Ray cluster; pip install deepaas[ray]).")
+    predict_executor: str = _option(
+        "local", Choice("local", "ray"), "Where predictions run: local (threads, or processes "
+        "with --isolate), or ray (--workers warmed Ray actors).")
+    ray_address: str = _option(
+        "", str, "The Ray cluster to join (e.g. ray://head:10001 or head:6379); default: join "
+        "a running local instance or start one.")
+    ray_cpus: float = _option(
+        1.0, between(float, 0), "CPUs a training or predict worker asks of Ray, for modules "
+        "whose metadata names no resources.")
+    ray_gpus: float = _option(
+        0.0, between(float, 0), "GPUs a training or predict worker asks of Ray, for modules "
+        "whose metadata names no resources.")
+    ray_memory: int = _option(
+        0, parse_size, "Memory a training or predict worker asks of Ray (bytes, or e.g. 4GiB; "
+        "0: none), for modules whose metadata names no resources.")
+    remote_data: tuple[str, ...] = _option(
+        (), names, "Let clients give a file argument as a URL of these schemes and hosts "
+        "(repeatable; e.g. https://*.example.org, webdavs://cloud.example.org; '*' patterns). "
+        "Default: none, remote data is off.", repeat=True, metavar="PATTERN")
+    remote_private: bool = _option(
+        False, parse_bool, "Let --remote-data reach loopback, link-local and private addresses "
+        "(off: clients cannot make the server probe internal services).")
+    remote_max_size: int = _option(
+        2**30, parse_size, "Largest remote file fetched for a file argument (bytes, or e.g. "
+        "2GiB); larger ones are answered 413.")
+    remote_timeout: float = _option(
+        300.0, between(float, 1), "Seconds one remote file may take to fetch (then 504).")
+    cache_dir: str = _option(
+        "", str, "Where fetched remote files are cached (default: DATA_DIR/cache).")
+    cache_max_size: int = _option(
+        10 * 2**30, parse_size, "Size the cache of remote files may reach before the least "
+        "recently used are removed (bytes, or e.g. 10GiB).")
+    storage_auth: tuple[str, ...] = _option(
+        (), auth_entries, "Credentials for storage hosts, HOST=USER:PASSWORD (repeatable; "
+        "better in the config file or DEEPAAS_STORAGE_AUTH, space-separated). Never taken "
+        "from requests, never logged.", repeat=True, secret=True,
+        metavar="HOST=USER:PASSWORD")
+    output_storage: str = _option(
+        "", str, "Upload what each training writes to its output dir into this folder when it "
+        "ends (webdav://, webdavs://, or a Nextcloud WebDAV URL); default: keep the files in "
+        "the data dir, downloadable through the API.", metavar="URL")
+    api_key: tuple[str, ...] = _option(
+        (), api_key_list, "Require 'Authorization: Bearer KEY' for predict, train and debug "
+        "(repeatable; DEEPAAS_API_KEYS takes a comma-separated list).", repeat=True,
+        secret=True, metavar="KEY", also_env="DEEPAAS_API_KEYS")
+    api_keys_file: str = _option(
+        "", str, "A file of API keys, one per line ('#' starts a comment).")
+    protect_all: bool = _option(
+        False, parse_bool, "With API keys, protect every route (metadata, spec, docs and "
+        "health too).")
+    cors_origin: tuple[str, ...] = _option(
+        (), names, "Allow browsers on this origin to call the API (repeatable; '*' for any). "
+        "Default: no CORS.", repeat=True, metavar="ORIGIN")
+    debug: bool = _option(
+        False, parse_bool, "Debug mode: verbose logs and tracebacks in error answers.")
+    log_level: str = _option(
+        "INFO", Choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "The least severe "
+        "messages logged (--debug: DEBUG).")
+    log_file: str = _option("", str, "Also write logs to this file.")
+    log_format: str = _option(
+        "text", Choice("text", "json"), "text, or json: one JSON object per line (access log "
+        "included), for log collectors.")
+    # Commands rather than options: how this configuration was read, and what to do.
+    config_file: str = ""
+    import_jobs: bool = False  # deepaas-run --import-jobs
+
+
+OPTIONS: tuple[Option, ...] = tuple(
+    dataclasses.replace(f.metadata[_OPTION], name=f.name)
+    for f in dataclasses.fields(Settings) if _OPTION in f.metadata)
 _BY_NAME = {opt.name: opt for opt in OPTIONS}
 
 
@@ -304,13 +308,10 @@ def _add_option(parser: argparse.ArgumentParser, opt: Option) -> None:
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    if environ.get("DEEPAAS_V2_MODEL"):
-        found["model_name"] = environ["DEEPAAS_V2_MODEL"]
-    if environ.get("DEEPAAS_API_KEYS"):
-        found["api_key"] = environ["DEEPAAS_API_KEYS"]
     for opt in OPTIONS:
-        if environ.get(opt.env, "") != "":
-            found[opt.name] = environ[opt.env]
+        for env in (opt.also_env, opt.env):  # the option's own name wins
+            if env and environ.get(env, "") != "":
+                found[opt.name] = environ[env]
     return found
 
 
