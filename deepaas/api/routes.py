@@ -85,6 +85,7 @@ class Route:
     access: Access = Access.PUBLIC
     head: bool = False  # a GET that answers HEAD too
     when: Callable[[Settings], bool] | None = None  # served only where the settings say so
+    name: str = ""  # how the dashboard finds the path (dashboard.js: path(name, params))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Static:
     access: Access = Access.PUBLIC
     when: Callable[[Settings], bool] | None = None
     doc: None = None
+    name: str = ""
 
 
 Entry = Route | Static
@@ -138,7 +140,7 @@ TABLE: tuple[Entry, ...] = (
         "models", "Return loaded models and its information",
         (("200", "The served models and their metadata", "Models"),),
         description="DEEPaaS can serve several models on the same endpoint; this lists them "
-                    "with their basic metadata.")),
+                    "with their basic metadata."), name="models"),
     Route("GET", "/v2/models/{model}/", models.get_model, Doc("models", "Return model's metadata", (
         ("200", "The model's metadata", "ModelMeta"),))),
     Route("POST", "/v2/models/{model}/predict/", predict.predict, Doc(
@@ -147,33 +149,35 @@ TABLE: tuple[Entry, ...] = (
             ("422", "Invalid arguments", "ValidationErrors"),
             ("500", "The model failed", "Failure"),
             ("501", "The model does not provide predict()", "Failure")),
-        produces=None, params=(Param.PREDICT_ARGS,)), access=Access.KEY),
+        produces=None, params=(Param.PREDICT_ARGS,)), access=Access.KEY, name="predict"),
     Route("POST", _TRAIN, train.start, Doc("models", "Retrain model with available data", (
         ("200", _TRAINING, "Training"), ("422", "Invalid arguments", "ValidationErrors"),
         ("501", "The model does not provide train()", "Failure")),
-        params=(Param.TRAIN_ARGS,)), access=Access.KEY),
+        params=(Param.TRAIN_ARGS,)), access=Access.KEY, name="trainings"),
     Route("GET", _TRAIN, train.list_jobs, Doc(
         "models", "Get a list of trainings (running or completed)", (
             ("200", "The model's trainings", "TrainingList"),
             ("422", "Invalid filters", "ValidationErrors")),
-        params=(Param.LIST_FILTERS,)), access=Access.KEY),
+        params=(Param.LIST_FILTERS,)), access=Access.KEY, name="trainings"),
     Route("GET", _TRAIN + "{uuid}", train.get_job, Doc("models", "Get status of a training", (
-        ("200", _TRAINING, "Training"), _UNKNOWN), params=(Param.UUID,)), access=Access.KEY),
+        ("200", _TRAINING, "Training"), _UNKNOWN), params=(Param.UUID,)), access=Access.KEY,
+        name="training"),
     Route("DELETE", _TRAIN + "{uuid}", train.cancel_job, Doc(
         "models", "Cancel a running training", (
             ("200", "The cancelled training", "Training"), _UNKNOWN),
-        params=(Param.UUID,)), access=Access.KEY),
+        params=(Param.UUID,)), access=Access.KEY, name="training"),
     Route("GET", _TRAIN + "{uuid}/logs", train.get_logs, Doc(
         "models", "Get the output (stdout and stderr) of a training", (
             ("200", "The training's log as text", None), _UNKNOWN),
-        produces=(TEXT,), params=(Param.UUID, Param.LOG_FOLLOW)), access=Access.KEY),
+        produces=(TEXT,), params=(Param.UUID, Param.LOG_FOLLOW)), access=Access.KEY,
+        name="logs"),
     Route("GET", _TRAIN + "{uuid}/files/{path:.+}", train.get_output, Doc(
         "models", "Download a file the training wrote to its output dir", (
             ("200", "The file", None), ("404", "No such file on this server", "Failure")),
         produces=("application/octet-stream",),
         description="The record's files lists them; with an output storage they were "
                     "uploaded there instead (each entry has its url).",
-        params=(Param.UUID, Param.FILE_PATH)), access=Access.KEY),
+        params=(Param.UUID, Param.FILE_PATH)), access=Access.KEY, name="file"),
     # Probes and metrics, after the models: clients take the first path ending in predict/.
     Route("GET", "/v2/health/live", health.live, Doc("health", "The server process answers", (
         ("200", "Alive", None),)), head=True),
@@ -187,7 +191,7 @@ TABLE: tuple[Entry, ...] = (
         when=_metrics_on),
     # Not API operations: the documents themselves, and the pages with their assets.
     Route("GET", "/swagger.json", docs.get_swagger, head=True),
-    Route("GET", "/openapi.json", docs.get_openapi, head=True),
+    Route("GET", "/openapi.json", docs.get_openapi, head=True, name="openapi"),
     Route("GET", "/api", docs.api_page, head=True, when=_docs_on),
     Route("GET", "/ui", docs.ui_redirect, head=True, when=_docs_on),
     Static(docs.STATIC_PREFIX, swagger_ui_path, when=_docs_on),

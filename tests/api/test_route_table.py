@@ -3,14 +3,17 @@ paths, the key check and the access log's model."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 from typing import Any
 
 import pytest
 from aiohttp import web
 
 from deepaas.api.access import AccessLog
+from deepaas.api.dashboard import STATIC_DIR
 from deepaas.api.keys import ROUTES, SETTINGS, SPECS
 from deepaas.api.routes import MODEL, TABLE, Route, Static, canonical, expand
 
@@ -135,3 +138,20 @@ async def test_the_access_log_names_the_model_of_the_matched_route(make_client):
     log.flush()
     models = [json.loads(line)["model"] for line in stream.getvalue().splitlines()]
     assert models == ["trainer", "nope", None]
+
+
+async def test_the_dashboard_reads_its_paths_from_the_table(make_client):
+    client = await make_client("basic", base_path="/x")
+    page = await (await client.get("/x/dashboard/")).text()
+    found = re.search(r'<meta name="deepaas-paths" content="([^"]*)">', page)
+    assert found is not None
+    paths = json.loads(html.unescape(found.group(1)))
+    assert paths["predict"] == "/v2/models/{model}/predict/"  # the base is the page's own
+    assert paths["openapi"] == "/openapi.json" and paths["models"] == "/v2/models/"
+    # every path the dashboard's scripts ask for by name is declared, and none by hand
+    scripts = "".join(p.read_text() for p in STATIC_DIR.glob("*.js"))
+    used = set(re.findall(r'\bpath\("(\w+)"', scripts))
+    used |= set(re.findall(r'\bop\("(\w+)"\)', scripts))  # the catalog's spec lookups
+    assert {"models", "openapi", "predict", "trainings", "training", "logs", "file"} <= used
+    assert used <= set(paths)
+    assert "/v2/" not in scripts and ".json\"" not in scripts

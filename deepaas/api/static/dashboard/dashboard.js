@@ -2,7 +2,7 @@
 // Plain ES module, no library, no build step. The API's base path comes from
 // <meta name="deepaas-base">; an API key, if given, is kept in sessionStorage.
 
-import { BASE, KEY_STORE, api, apiKey, enc, failure, fill, getJSON, h, showBanner } from "./util.js";
+import { BASE, KEY_STORE, api, apiKey, enc, failure, fill, getJSON, h, path, showBanner } from "./util.js";
 import { clearErrors, formValues, formWithSubmit, placeValues, showErrors } from "./forms.js";
 import { drawChart } from "./chart.js";
 
@@ -12,20 +12,20 @@ const view = document.getElementById("view");
 
 let catalogPromise = null;
 
-/** Models' metadata and the operations of each, from /v2/models/ and /openapi.json. */
+/** Models' metadata and the operations of each, from the models' list and the OpenAPI spec. */
 function loadCatalog(refresh = false) {
   if (!catalogPromise || refresh) {
-    catalogPromise = Promise.all([getJSON("/v2/models/"), getJSON("/openapi.json")])
+    catalogPromise = Promise.all([getJSON(path("models")), getJSON(path("openapi"))])
       .then(([meta, spec]) => {
         const models = new Map();
         for (const m of meta.models || []) {
-          const prefix = `${BASE}/v2/models/${m.name}`;
           const paths = spec.paths || {};
-          const op = (suffix) => {
-            const p = paths[`${prefix}/${suffix}/`] || paths[`/v2/models/${m.name}/${suffix}/`];
+          const op = (name) => {
+            const listed = path(name, { model: m.name }, true);
+            const p = paths[BASE + listed] || paths[listed];
             return p && p.post ? resolveOperation(p.post, spec) : null;
           };
-          models.set(m.name, { meta: m, predict: op("predict"), train: op("train") });
+          models.set(m.name, { meta: m, predict: op("predict"), train: op("trainings") });
         }
         return models;
       })
@@ -131,7 +131,7 @@ function tryIt(section, model) {
     submit.disabled = true;
     const started = performance.now();
     try {
-      const resp = await api(...placeValues(`/v2/models/${enc(name)}/predict/`, formValues(form, fields), fields));
+      const resp = await api(...placeValues(path("predict", { model: name }), formValues(form, fields), fields));
       if (!resp.ok) throw await failure(resp);
       const took = ((performance.now() - started) / 1000).toFixed(2);
       const type = (resp.headers.get("Content-Type") || "application/octet-stream").split(";")[0].trim();
@@ -235,12 +235,12 @@ function progressBar(job) {
 function isActive(job) { return job.status === "running" || job.status === "queued" || job.queued; }
 
 async function cancelJob(name, uuid) {
-  const resp = await api(`/v2/models/${enc(name)}/train/${enc(uuid)}`, { method: "DELETE" });
+  const resp = await api(path("training", { model: name, uuid }), { method: "DELETE" });
   if (!resp.ok) throw await failure(resp);
 }
 
 async function startTraining(name, data, fields = []) {
-  const resp = await api(...placeValues(`/v2/models/${enc(name)}/train/`, data, fields));
+  const resp = await api(...placeValues(path("trainings", { model: name }), data, fields));
   if (!resp.ok) throw await failure(resp);
   return resp.json();
 }
@@ -284,7 +284,7 @@ function trainIt(section, model) {
   let known = 0; // how many trainings the model has (they are never removed), to fetch only the last page
   const refresh = async () => {
     const offset = Math.max(0, known - SHOWN);
-    const jobs = await getJSON(`/v2/models/${enc(name)}/train/?offset=${offset}`);
+    const jobs = await getJSON(`${path("trainings", { model: name })}?offset=${offset}`);
     known = offset + jobs.length;
     // Rows are kept and updated in place: a button is never replaced under the pointer
     // unless the training's state changed.
@@ -336,10 +336,11 @@ function trainIt(section, model) {
 // ---------------------------------------------------------------- job page
 
 /** What the training left in its output dir: downloads here, or where storage keeps them. */
-function outputFiles(path, files) {
+function outputFiles(where, files) {
   const download = async (event, f) => {
     event.preventDefault();  // fetched with the API key, when one is set
-    const resp = await api(`${path}/files/${f.name.split("/").map(enc).join("/")}`);
+    const file = f.name.split("/").map(enc).join("/");
+    const resp = await api(path("file", { model: enc(where.model), uuid: enc(where.uuid), path: file }, true));
     if (!resp.ok) return showBanner((await failure(resp)).message);
     const link = h("a", { href: URL.createObjectURL(await resp.blob()), download: f.name.split("/").pop() });
     link.click();
@@ -354,7 +355,7 @@ function outputFiles(path, files) {
 }
 
 async function jobPage(name, uuid) {
-  const path = `/v2/models/${enc(name)}/train/${enc(uuid)}`;
+  const where = { model: name, uuid };
   const status = h("span", { id: "job-status", dataset: { testid: "job-status" }, class: "status" });
   const facts = h("dl", { class: "facts" });
   const buttons = h("span", { class: "job-buttons" });
@@ -372,7 +373,7 @@ async function jobPage(name, uuid) {
   let done = false;
   const refresh = async () => {
     if (done) return;
-    const job = await getJSON(path);
+    const job = await getJSON(path("training", where));
     status.textContent = statusLabel(job);
     status.className = `status status-${job.queued ? "queued" : job.status}`;
     status.dataset.status = job.status;
@@ -387,7 +388,7 @@ async function jobPage(name, uuid) {
         job.message ? h("p", { class: "error-text", dataset: { testid: "job-message" } }, job.message) : null,
         job.result ? h("details", { open: true }, h("summary", {}, "result"),
           h("pre", {}, JSON.stringify(job.result.output !== undefined ? job.result.output : job.result, null, 2))) : null,
-        job.files ? outputFiles(path, job.files) : null);
+        job.files ? outputFiles(where, job.files) : null);
     } else {
       fill(outcome, h("p", { class: "muted" }, isActive(job) ? "Not finished yet." : "Nothing reported."));
     }
@@ -399,15 +400,15 @@ async function jobPage(name, uuid) {
     if (!isActive(job)) done = true;
   };
   every(1000, refresh);
-  followLog(`${path}/logs?follow=true`, log);
+  followLog(`${path("logs", where)}?follow=true`, log);
 }
 
 /** Stream the log into `pre` as it grows (a chunked answer that ends with the training). */
-async function followLog(path, pre) {
+async function followLog(url, pre) {
   const controller = new AbortController();
   stream = controller;
   try {
-    const resp = await api(path, { signal: controller.signal });
+    const resp = await api(url, { signal: controller.signal });
     if (!resp.ok) throw await failure(resp);
     const reader = resp.body.getReader();
     const decoder = new TextDecoder();

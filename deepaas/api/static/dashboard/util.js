@@ -2,6 +2,8 @@
 
 export const BASE = document.querySelector('meta[name="deepaas-base"]')?.content || "";
 export const KEY_STORE = "deepaas-api-key";
+// The API's paths, from the server's route table: {name: template with {model}, {uuid}...}.
+const PATHS = JSON.parse(document.querySelector('meta[name="deepaas-paths"]')?.content || "{}");
 const banner = document.getElementById("banner");
 
 // ---------------------------------------------------------------- helpers
@@ -64,6 +66,15 @@ export async function failure(resp) {
   let message = (body && body.message) || text || resp.statusText;
   if (resp.status === 401) message += " (enter an API key at the top right)";
   return new ApiError(resp.status, `${resp.status}: ${message}`);
+}
+
+/** The path of the route named `name` (relative to the base), its {parameters} (or
+ * {parameter:regex}) filled in from `params`, each URL-encoded unless `raw` (as the API's
+ * specification lists paths, or values the caller encoded). */
+export function path(name, params = {}, raw = false) {
+  if (!(name in PATHS)) throw new Error(`the server declares no route named ${name}`);
+  return PATHS[name].replace(/\{(\w+)(?::[^}]*)?\}/g,
+    (_, k) => (raw ? String(params[k]) : enc(params[k])));
 }
 
 export async function getJSON(path) {
