@@ -85,7 +85,7 @@ class Route:
     access: Access = Access.PUBLIC
     head: bool = False  # a GET that answers HEAD too
     when: Callable[[Settings], bool] | None = None  # served only where the settings say so
-    name: str = ""  # how the dashboard finds the path (dashboard.js: path(name, params))
+    name: str = ""  # how the dashboard finds the path (util.js: path(name, params))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,69 +2,13 @@
 // Plain ES module, no library, no build step. The API's base path comes from
 // <meta name="deepaas-base">; an API key, if given, is kept in sessionStorage.
 
-import { BASE, KEY_STORE, api, apiKey, enc, failure, fill, getJSON, h, path, showBanner } from "./util.js";
+import { KEY_STORE, api, apiKey, enc, failure, fill, getJSON, h, path, showBanner } from "./util.js";
+import { loadCatalog } from "./catalog.js";
+import { isActive, jobDuration, progressBar, statusLabel } from "./jobs.js";
 import { clearErrors, formValues, formWithSubmit, placeValues, showErrors } from "./forms.js";
 import { drawChart } from "./chart.js";
 
 const view = document.getElementById("view");
-
-// ---------------------------------------------------------------- API description
-
-let catalogPromise = null;
-
-/** Models' metadata and the operations of each, from the models' list and the OpenAPI spec. */
-function loadCatalog(refresh = false) {
-  if (!catalogPromise || refresh) {
-    catalogPromise = Promise.all([getJSON(path("models")), getJSON(path("openapi"))])
-      .then(([meta, spec]) => {
-        const models = new Map();
-        for (const m of meta.models || []) {
-          const paths = spec.paths || {};
-          const op = (name) => {
-            const listed = path(name, { model: m.name }, true);
-            const p = paths[BASE + listed] || paths[listed];
-            return p && p.post ? resolveOperation(p.post, spec) : null;
-          };
-          models.set(m.name, { meta: m, predict: op("predict"), train: op("trainings") });
-        }
-        return models;
-      })
-      .catch((err) => { catalogPromise = null; throw err; });
-  }
-  return catalogPromise;
-}
-
-function deref(schema, spec) {
-  let s = schema || {};
-  for (let i = 0; s.$ref && i < 10; i++) {
-    s = s.$ref.replace(/^#\//, "").split("/").reduce((o, k) => (o || {})[k], spec) || {};
-  }
-  return s;
-}
-
-/** The fields of an operation: query and header parameters, then the properties of the
- * multipart body (files too) and of the JSON body; each knows where the server reads it. */
-function resolveOperation(op, spec) {
-  const fields = [];
-  for (const p of op.parameters || []) {
-    const par = deref(p, spec);
-    if (par.in !== "query" && par.in !== "header") continue;  // a page cannot set cookies
-    fields.push({ name: par.name, required: !!par.required, description: par.description || "",
-                  schema: deref(par.schema, spec), location: par["x-deepaas-location"] || null });
-  }
-  const content = deref(op.requestBody, spec).content || {};
-  for (const [media, where] of [["multipart/form-data", null], ["application/json", "json"]]) {
-    const body = deref((content[media] || {}).schema, spec);
-    const required = new Set(body.required || []);
-    for (const [name, prop] of Object.entries(body.properties || {})) {
-      if (fields.some((f) => f.name === name)) continue;
-      const schema = deref(prop, spec);
-      fields.push({ name, required: required.has(name), description: schema.description || "",
-                    schema, location: schema["x-deepaas-location"] || where });
-    }
-  }
-  return { fields };
-}
 
 function tagsOf(model) {
   const tags = [];
@@ -191,48 +135,6 @@ function every(ms, fn) {
   };
   timer = setTimeout(tick, 0);
 }
-
-function parseDate(s) {
-  if (!s) return null;
-  const d = new Date(String(s).replace(" ", "T").replace(/(\.\d{3})\d+/, "$1"));
-  return isNaN(d) ? null : d;
-}
-
-function fmtDuration(seconds) {
-  if (seconds === null || seconds === undefined || !isFinite(seconds)) return "";
-  seconds = Math.max(0, seconds);
-  const h_ = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-  return (h_ ? `${h_}h ` : "") + (h_ || m ? `${m}m ` : "") + `${s.toFixed(h_ || m ? 0 : 1)}s`;
-}
-
-function jobDuration(job) {
-  const r = job.result || {};
-  if (typeof r.duration === "string") {
-    const m = /^(?:(\d+) days?, )?(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(r.duration);
-    if (m) return fmtDuration((+m[1] || 0) * 86400 + m[2] * 3600 + m[3] * 60 + +m[4]);
-  }
-  const start = parseDate(job.start_date || job.date);
-  const end = parseDate(r.finish_date || job.finish_date);
-  if (!start) return "";
-  if (end) return fmtDuration((end - start) / 1000);
-  if (job.status === "running" && !job.queued) return fmtDuration((Date.now() - start) / 1000);
-  return "";
-}
-
-function statusLabel(job) {
-  return job.queued ? `queued${job.position ? ` (#${job.position})` : ""}` : job.status;
-}
-
-function progressBar(job) {
-  const p = job.progress;
-  if (!p) return "";
-  const frac = typeof p.fraction === "number" ? p.fraction : null;
-  const text = p.total ? `${p.step}/${p.total}` : p.step !== undefined ? `step ${p.step}` : "";
-  return h("span", { class: "progress" },
-    frac !== null ? h("progress", { max: 1, value: frac }) : null, " ", text);
-}
-
-function isActive(job) { return job.status === "running" || job.status === "queued" || job.queued; }
 
 async function cancelJob(name, uuid) {
   const resp = await api(path("training", { model: name, uuid }), { method: "DELETE" });
