@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,17 @@ def test_an_api_keys_file_without_a_key_is_refused(tmp_path):
     keys.write_text("# the keys go here\n\n")
     with pytest.raises(ConfigError, match="the API keys file .* holds no key"):
         api_keys(load_settings(["--api-keys-file", str(keys)], {}))
+
+
+def test_every_option_is_a_field_of_the_settings_declared_once():
+    fields = [f.name for f in dataclasses.fields(Settings)]
+    assert [opt.name for opt in OPTIONS] == [f for f in fields
+                                             if f not in ("config_file", "import_jobs")]
+    assert load_settings([], {"DEEPAAS_V2_MODEL": "old"}).model_name == ("old",)
+
+
+def test_secret_options_stay_out_of_the_settings_repr():
+    settings = Settings(api_key=("k-e-y",), job_store="postgresql://u:pw@h/db",
+                        storage_auth=("h=u:pw",))
+    assert "k-e-y" not in repr(settings) and "pw" not in repr(settings)
+    assert "listen_port=5000" in repr(settings)

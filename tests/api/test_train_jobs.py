@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from deepaas.api.keys import JOBS
 from deepaas.jobs.records import JobStatus
 from deepaas.model.loading import Registry
 from tests.api.test_train import URL, _poll
@@ -156,3 +157,14 @@ async def test_a_follower_that_leaves_does_not_disturb_the_server(make_client, t
     gate.touch()
     assert (await _poll(client, job["uuid"]))["status"] == "done"
     assert (await client.get("/v2/")).status == 200
+
+
+async def test_the_log_of_a_training_whose_log_file_is_gone_reads_empty(make_client):
+    client = await make_client("trainer")
+    job = await _json(await client.post(URL, params={"steps": "1"}))
+    await _poll(client, job["uuid"])
+    client.server.app[JOBS].layout.log(job["uuid"]).unlink()
+    for params in ({}, {"follow": "true"}):
+        resp = await client.get(URL + job["uuid"] + "/logs", params=params)
+        assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain")
+        assert await resp.text() == ""
