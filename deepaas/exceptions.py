@@ -39,8 +39,8 @@ __all__ = [
     "CannotListen",
     "message_of",
     "summary_of",
-    "to_wire",
-    "from_wire",
+    "to_message",
+    "from_message",
 ]
 
 
@@ -100,7 +100,7 @@ class NotProvided(DeepaasError):
 
 
 class InvalidInput(DeepaasError):
-    """Arguments failed validation: the body maps each wire name to its messages."""
+    """Arguments failed validation: the body maps each client name to its messages."""
 
     status = 422
     exit_code = 2
@@ -250,15 +250,15 @@ def summary_of(exc: BaseException) -> str:
     return "%s: %s" % (type(exc).__name__, text) if text.strip() else type(exc).__name__
 
 
-def to_wire(error: DeepaasError) -> dict[str, Any]:
+def to_message(error: DeepaasError) -> dict[str, Any]:
     """A plain dict that crosses a process boundary (an exception's own pickling may not)."""
     return {"type": type(error).__name__, "status": error.status, "message": error.message,
             "messages": getattr(error, "messages", None), "traceback": error.traceback}
 
 
-def from_wire(data: dict[str, Any]) -> DeepaasError:
-    """Rebuild an error sent by :func:`to_wire`."""
-    kind = {cls.__name__: cls for cls in _wire_classes()}.get(data.get("type", ""), ModelError)
+def from_message(data: dict[str, Any]) -> DeepaasError:
+    """Rebuild an error sent by :func:`to_message`."""
+    kind = {cls.__name__: cls for cls in _message_classes()}.get(data.get("type", ""), ModelError)
     error: DeepaasError
     if kind is ModuleHTTPError:
         error = ModuleHTTPError(int(data["status"]), data["message"])
@@ -270,7 +270,7 @@ def from_wire(data: dict[str, Any]) -> DeepaasError:
     return error
 
 
-def _wire_classes() -> list[type[DeepaasError]]:
+def _message_classes() -> list[type[DeepaasError]]:
     found, todo = [], [DeepaasError]
     while todo:
         cls = todo.pop()

@@ -241,11 +241,11 @@ async def read_inputs(request: web.Request, spec: margs.ArgSpec, settings: Setti
                               "accepts (--client-max-size)" % (request.content_length, limit))
     try:
         data = margs.collect(spec, await _sources(request, spec, settings, files, held))
-        wire = spec.accept_wire
-        if wire and wire not in data and spec.accept_choices:
+        key = spec.accept_name
+        if key and key not in data and spec.accept_choices:
             chosen = _from_accept_header(request.headers.get("Accept", ""), spec.accept_choices)
             if chosen:
-                data[wire] = chosen
+                data[key] = chosen
         urls: dict[str, str] = {}
         await fetch_remote(spec, data, remote, settings.tmp_dir or None, files, urls)
         return Inputs(await held.run(margs.validate, spec, data), files, urls)

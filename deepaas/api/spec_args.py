@@ -22,7 +22,7 @@ from apispec.ext.marshmallow import OpenAPIConverter
 from apispec.ext.marshmallow.common import make_schema_key, resolve_schema_instance
 from marshmallow import fields
 
-from deepaas.model.args import ArgSpec, is_file_field, location_of, wire_name
+from deepaas.model.args import ArgSpec, client_name, is_file_field, location_of
 
 __all__ = ["ArgumentDocs", "BINARY", "URL_OK", "unique_schema_names"]
 
@@ -120,7 +120,7 @@ class ArgumentDocs:
         """Add the arguments of ``args`` to the operation ``op``."""
         readable = [(n, f) for n, f in args.readable().items() if location_of(f) != "path"]
         params = [self.parameter(name, field) for name, field in readable]
-        body = [(wire_name(n, f), f) for n, f in readable if location_of(f) == "json"]
+        body = [(client_name(n, f), f) for n, f in readable if location_of(f) == "json"]
         if self.v2:
             return self._apply_v2(op, params, body)
         form = [p for p in params if p["in"] == "formData"]
@@ -159,12 +159,12 @@ class ArgumentDocs:
 
     def _json_schema(self, body: list[tuple[str, fields.Field]]) -> dict[str, Any]:
         properties = {}
-        for wire, field in body:
+        for key, field in body:
             try:
                 prop = scrub(self.converter.field2property(field))
             except Exception:  # a module's odd field must not keep the server from starting
                 prop = {}
-            properties[wire] = prop
+            properties[key] = prop
         return _object(properties, [w for w, f in body if f.required])
 
     @staticmethod
@@ -186,7 +186,7 @@ class ArgumentDocs:
         except Exception as exc:  # a module's odd field must not keep the server from starting
             LOG.warning("cannot describe argument %r in the API spec (%s: %s); shown as a string",
                         name, type(exc).__name__, exc)
-            param = {"in": "query", "name": wire_name(name, field), "required": field.required}
+            param = {"in": "query", "name": client_name(name, field), "required": field.required}
             param.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
         _bounds(param if self.v2 else param.get("schema", {}), field)
         location = location_of(field)

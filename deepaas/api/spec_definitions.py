@@ -74,7 +74,7 @@ class _Training(_Doc):
     date = _text("Training start time", required=True)
     status = _text("Training status", required=True,
                    validate=marshmallow.validate.OneOf(
-                       [s.value for s in JobStatus if s.wire == s.value]))
+                       [s.value for s in JobStatus if s.v2 == s.value]))
     message = _text("Optional message explaining status")
     args = fields.Dict(metadata={"description": "The arguments the training was given"})
     result = fields.Nested(_TrainingResult)

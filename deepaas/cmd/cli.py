@@ -36,7 +36,7 @@ from deepaas.exceptions import (
 )
 from deepaas.jobs.active import display_args
 from deepaas.jobs.records import Job, JobStatus, fold_report, new_job_id
-from deepaas.jobs.wire import record
+from deepaas.jobs.v2record import record
 from deepaas.model import args as margs
 from deepaas.model.loading import HOW_TO_DECLARE, discover, installed, instantiate, load_models
 from deepaas.model.outputs import Answer, dumps, jsonable

@@ -73,13 +73,13 @@ def _choices(name: str, field: ma_fields.Field, spec: margs.ArgSpec) -> tuple[st
 
 
 def add_arguments(parser: argparse.ArgumentParser, spec: margs.ArgSpec) -> None:
-    """One option per argument a client may send, named by its wire name."""
+    """One option per argument a client may send, named by its client name."""
     group = parser.add_argument_group("arguments of the model")
     for name, field in spec.readable().items():
-        wire = margs.wire_name(name, field)
-        flags = ["--" + wire] + (["--" + wire.replace("_", "-")] if "_" in wire else [])
+        key = margs.client_name(name, field)
+        flags = ["--" + key] + (["--" + key.replace("_", "-")] if "_" in key else [])
         many = isinstance(field, ma_fields.List)
-        group.add_argument(*flags, dest=_PREFIX + wire, action="append" if many else "store",
+        group.add_argument(*flags, dest=_PREFIX + key, action="append" if many else "store",
                            metavar="PATH" if margs.is_file_field(field) else "VALUE",
                            help=_help(field, _choices(name, field, spec)))
 
@@ -104,18 +104,18 @@ def _value(field: ma_fields.Field, raw: Any) -> Any:
 
 
 def collect(spec: margs.ArgSpec, namespace: argparse.Namespace) -> dict[str, Any]:
-    """The wire data the options gave, with literals read and file paths checked."""
+    """The key data the options gave, with literals read and file paths checked."""
     data: dict[str, Any] = {}
     missing: dict[str, list[str]] = {}
     given = vars(namespace)
     for name, field in spec.readable().items():
-        wire = margs.wire_name(name, field)
-        raw = given.get(_PREFIX + wire)
+        key = margs.client_name(name, field)
+        raw = given.get(_PREFIX + key)
         if raw is None:
             continue
         if margs.is_file_field(field) and not looks_like_url(raw) and not os.path.isfile(raw):
-            missing[wire] = ["No such file: %s" % raw]
-        data[wire] = _value(field, raw)
+            missing[key] = ["No such file: %s" % raw]
+        data[key] = _value(field, raw)
     if missing:
         raise InvalidInput(missing)
     return data
@@ -139,7 +139,7 @@ def _fetch_all(spec: margs.ArgSpec, kwargs: dict[str, Any], tmp_dir: str | None,
     wanted = {n: f for n, f in spec.readable().items() if margs.is_file_field(f)}
     # Only the URLs: the other values are paths of files here, which the server would refuse
     # (``collect`` checked that they exist).
-    data = {margs.wire_name(n, f): kwargs[n] for n, f in wanted.items()
+    data = {margs.client_name(n, f): kwargs[n] for n, f in wanted.items()
             if looks_like_url(kwargs.get(n))}
     if not data:
         return kwargs
@@ -153,8 +153,8 @@ def _fetch_all(spec: margs.ArgSpec, kwargs: dict[str, Any], tmp_dir: str | None,
             await remote.close()
 
     asyncio.run(fetch())
-    return {**kwargs, **{n: data[margs.wire_name(n, f)] for n, f in wanted.items()
-                         if margs.wire_name(n, f) in data}}
+    return {**kwargs, **{n: data[margs.client_name(n, f)] for n, f in wanted.items()
+                         if margs.client_name(n, f) in data}}
 
 
 @contextlib.contextmanager
@@ -175,7 +175,7 @@ def temp_uploads(spec: margs.ArgSpec, kwargs: dict[str, Any],
             with os.fdopen(fd, "wb") as target, open(path, "rb") as source:
                 shutil.copyfileobj(source, target)
             converted[name] = UploadedFile(
-                name=margs.wire_name(name, field), filename=copy,
+                name=margs.client_name(name, field), filename=copy,
                 original_filename=os.path.basename(path),
                 content_type=mimetypes.guess_type(path)[0] or "application/octet-stream")
         yield converted

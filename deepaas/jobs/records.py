@@ -15,7 +15,7 @@ __all__ = ["JobStatus", "Job", "new_job_id", "fold_report", "end"]
 class JobStatus(str, enum.Enum):
     """Where a training is in its life.
 
-    ``queued`` is ours: DEEPaaS 2.x clients poll while the wire status is ``running``, so a
+    ``queued`` is ours: DEEPaaS 2.x clients poll while the 2.x status is ``running``, so a
     queued job is shown to them as ``running`` with ``"queued": true`` and its position.
     """
 
@@ -29,7 +29,7 @@ class JobStatus(str, enum.Enum):
         return self in (JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED)
 
     @property
-    def wire(self) -> str:
+    def v2(self) -> str:
         """The status DEEPaaS 2.x clients understand."""
         return JobStatus.RUNNING.value if self is JobStatus.QUEUED else self.value
 

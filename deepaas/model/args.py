@@ -32,8 +32,8 @@ from marshmallow import validate as ma_validate
 
 from deepaas.exceptions import InvalidInput
 
-__all__ = ["ArgSpec", "Sources", "build_argspec", "collect", "field_default", "is_file_field",
-           "location_of", "parse", "quiet_legacy", "validate", "wire_name"]
+__all__ = ["ArgSpec", "Sources", "build_argspec", "client_name", "collect", "field_default",
+           "is_file_field", "location_of", "parse", "quiet_legacy", "validate"]
 
 #: The locations a module may name (webargs 5 spellings) and where we read each.
 _LOCATIONS = {"query": "query", "querystring": "query", "form": "form", "json": "json",
@@ -54,7 +54,7 @@ def quiet_legacy(func: Callable[[], Any]) -> Any:
         return func()
 
 
-def wire_name(name: str, field: ma_fields.Field) -> str:
+def client_name(name: str, field: ma_fields.Field) -> str:
     """The name a client uses for this argument (``data_key`` when the module set one)."""
     return field.data_key or name
 
@@ -93,9 +93,9 @@ class ArgSpec:
     accept_default: str | None = None
 
     @property
-    def accept_wire(self) -> str | None:
+    def accept_name(self) -> str | None:
         field = self.fields.get("accept")
-        return wire_name("accept", field) if field is not None and self.has_accept else None
+        return client_name("accept", field) if field is not None and self.has_accept else None
 
     @property
     def has_accept(self) -> bool:
@@ -117,7 +117,7 @@ class ArgSpec:
     @functools.cached_property
     def body_names(self) -> frozenset[str]:
         """Wire names that may come as form fields or uploads (other parts are skipped)."""
-        return frozenset(wire_name(n, f) for n, f in self.readable().items()
+        return frozenset(client_name(n, f) for n, f in self.readable().items()
                          if location_of(f) in (None, "form", "files"))
 
 
@@ -166,7 +166,7 @@ def build_argspec(raw: Mapping[str, ma_fields.Field] | None) -> ArgSpec:
 
 @dataclasses.dataclass(frozen=True)
 class Sources:
-    """What one request holds, by location; each maps a wire name to all its values.
+    """What one request holds, by location; each maps a client name to all its values.
 
     ``form`` holds form fields and uploads alike; ``json`` is the JSON body's object (or None);
     ``headers`` is keyed by lower-cased name (header names ignore case).
@@ -178,18 +178,18 @@ class Sources:
     headers: Mapping[str, Sequence[Any]] = dataclasses.field(default_factory=dict)
     cookies: Mapping[str, Sequence[Any]] = dataclasses.field(default_factory=dict)
 
-    def values(self, location: str, wire: str) -> Sequence[Any] | None:
-        """All values under ``wire`` at ``location``, or None when it holds none."""
+    def values(self, location: str, key: str) -> Sequence[Any] | None:
+        """All values under ``key`` at ``location``, or None when it holds none."""
         if location == "json":
-            if self.json is None or wire not in self.json:
+            if self.json is None or key not in self.json:
                 return None
-            return [self.json[wire]]
+            return [self.json[key]]
         if location == "headers":
-            found = self.headers.get(wire.lower())
+            found = self.headers.get(key.lower())
         elif location == "files":
-            found = [v for v in self.form.get(wire, ()) if not isinstance(v, str)]
+            found = [v for v in self.form.get(key, ()) if not isinstance(v, str)]
         else:
-            found = getattr(self, location, {}).get(wire)
+            found = getattr(self, location, {}).get(key)
         return found or None
 
 
@@ -199,14 +199,14 @@ def _pick(field: ma_fields.Field, values: Sequence[Any], location: str) -> Any:
     return list(values) if isinstance(field, ma_fields.List) else values[0]
 
 
-def _find(sources: Sources, places: Sequence[str], wire: str,
+def _find(sources: Sources, places: Sequence[str], key: str,
           is_file: bool) -> tuple[str, Sequence[Any]] | None:
-    """The first place holding ``wire``; for a file argument, an upload wins over text found
+    """The first place holding ``key``; for a file argument, an upload wins over text found
     earlier (``?img=foo`` beside an upload of ``img``: the module wants the file, and text
     that is not a URL would be refused anyway)."""
     first = None
     for place in places:
-        values = sources.values(place, wire)
+        values = sources.values(place, key)
         if not values:
             continue
         if not is_file or not all(isinstance(v, str) for v in values):
@@ -216,25 +216,25 @@ def _find(sources: Sources, places: Sequence[str], wire: str,
 
 
 def collect(spec: ArgSpec, sources: Sources) -> dict[str, Any]:
-    """Merge the sources by wire name, each field looked for where it may be read.
+    """Merge the sources by client name, each field looked for where it may be read.
 
     Lists take every value of a multi-valued source (``ids=1&ids=2``), scalars the first.
     """
     data: dict[str, Any] = {}
     for name, field in spec.readable().items():
-        wire = wire_name(name, field)
+        key = client_name(name, field)
         location = location_of(field)
-        found = _find(sources, (location,) if location else _DEFAULT_ORDER, wire,
+        found = _find(sources, (location,) if location else _DEFAULT_ORDER, key,
                       is_file_field(field))
         if found is not None:
-            data[wire] = _pick(field, found[1], found[0])
+            data[key] = _pick(field, found[1], found[0])
     return data
 
 
 def validate(spec: ArgSpec, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Validate merged wire data; answer the keyword arguments for the module.
+    """Validate merged client data; answer the keyword arguments for the module.
 
-    Raises :class:`InvalidInput` with ``{"wire name": ["message", ...]}``.
+    Raises :class:`InvalidInput` with ``{"client name": ["message", ...]}``.
     """
     try:  # loading emits no legacy warnings (building the schema did): no filter on this path
         loaded = spec.schema.load(data)

@@ -18,7 +18,7 @@ import dataclasses
 import traceback
 from typing import Any
 
-from deepaas.exceptions import DeepaasError, ModelError, from_wire, to_wire
+from deepaas.exceptions import DeepaasError, ModelError, from_message, to_message
 from deepaas.model.outputs import Answer
 
 __all__ = ["Answer", "Call", "Error", "Failed", "Outcome", "Ready", "Result", "outcomes"]
@@ -49,11 +49,11 @@ class Error:
 
     @classmethod
     def of(cls, error: DeepaasError) -> Error:
-        return cls(**to_wire(error))
+        return cls(**to_message(error))
 
     def exception(self) -> DeepaasError:
         """The error again, as the class it was raised as."""
-        return from_wire(dataclasses.asdict(self))
+        return from_message(dataclasses.asdict(self))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +76,7 @@ class Failed:
         return cls(Error.of(failed))
 
 
-Outcome = Answer | Error  # what one call gives, on the wire
+Outcome = Answer | Error  # what one call gives, across a process boundary
 Result = Answer | DeepaasError  # what one call gives, in the server
 
 

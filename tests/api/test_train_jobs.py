@@ -143,7 +143,7 @@ async def test_unknown_job_logs_are_404(make_client):
 
 
 def test_status_wire_values():
-    assert JobStatus.QUEUED.wire == "running" and JobStatus.DONE.wire == "done"
+    assert JobStatus.QUEUED.v2 == "running" and JobStatus.DONE.v2 == "done"
     assert not JobStatus.QUEUED.is_terminal() and JobStatus.CANCELLED.is_terminal()
 
 

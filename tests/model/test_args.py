@@ -58,7 +58,7 @@ def test_accept_choices_gain_star_and_default_to_first():
     original = fields.Str(validate=validate.OneOf(["image/png", "application/json"]))
     spec = margs.build_argspec({"accept": original})
     assert spec.accept_choices == ("image/png", "application/json", "*/*")
-    assert spec.accept_wire == "accept"
+    assert spec.accept_name == "accept"
     assert margs.parse(spec, margs.Sources()) == {"accept": "image/png"}
     assert margs.parse(spec, margs.Sources(query={"accept": ["*/*"]})) == {"accept": "*/*"}
     # the module's own field object is left as it was

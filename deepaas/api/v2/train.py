@@ -16,7 +16,7 @@ from deepaas.api.render import json_response
 from deepaas.exceptions import EndpointDisabled, InvalidInput
 from deepaas.jobs.manager import JobManager
 from deepaas.jobs.records import Job, JobStatus
-from deepaas.jobs.wire import record
+from deepaas.jobs.v2record import record
 from deepaas.model.wrapper import ModelWrapper
 
 __all__ = ["start", "list_jobs", "get_job", "cancel_job", "get_logs", "get_output"]

@@ -21,7 +21,7 @@ def record(job: Job, position: int | None = None, with_metrics: bool = False) ->
     position of a waiting job, its latest progress, the files it left in its output dir and,
     on request, the metrics series."""
     out: dict[str, Any] = {"date": _date(job.date), "args": job.args, "uuid": job.uuid,
-                           "status": job.status.wire}
+                           "status": job.status.v2}
     if job.status is JobStatus.DONE and job.finish_date is not None:
         out["result"] = {"output": job.output, "finish_date": _date(job.finish_date),
                          "duration": str(job.duration)}
