@@ -47,12 +47,12 @@ from deepaas.jobs.outputs import Uploader
 from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.jobs.store import JobStore
 from deepaas.model.loading import Registry
-from deepaas.storage.remote import RemoteData
+from deepaas.storage.remote import RemoteData, RemoteOptions
 from deepaas.workers.processes import ProcessRunner
 from deepaas.workers.service import Predictions, PredictOptions, RunnerFactory
 from deepaas.workers.threads import ThreadRunner
 
-__all__ = ["create_app", "job_index", "job_store"]
+__all__ = ["create_app", "job_index", "job_store", "remote_options"]
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -136,7 +136,16 @@ def _outputs(settings: Settings) -> Uploader | None:
         return None
     from deepaas.storage.output import OutputStorage
 
-    return OutputStorage(settings.output_storage, settings)
+    return OutputStorage(settings.output_storage, settings.storage_auth, settings.remote_timeout)
+
+
+def remote_options(settings: Settings) -> RemoteOptions:
+    """What fetching clients' URLs needs of the settings (the server's and deepaas-cli's)."""
+    cache = Path(settings.cache_dir) if settings.cache_dir else Path(settings.data_dir, "cache")
+    return RemoteOptions(patterns=settings.remote_data, cache_dir=cache,
+                         private=settings.remote_private, max_size=settings.remote_max_size,
+                         timeout=settings.remote_timeout, cache_max_size=settings.cache_max_size,
+                         auth=settings.storage_auth)
 
 
 def _allow_cors(app: web.Application, origins: tuple[str, ...]) -> None:
@@ -174,7 +183,7 @@ def create_app(settings: Settings, registry: Registry,
                                    _predict_options(settings))
     app[JOB_STORE] = job_store(settings)
     app[JOBS] = _job_manager(settings, ray, app[JOB_STORE])
-    app[REMOTE] = RemoteData(settings)
+    app[REMOTE] = RemoteData(remote_options(settings))
     app[BODIES] = BodyBudget(settings.max_buffered)
     if debug_capture is not None:
         app[DEBUG_CAPTURE] = debug_capture

@@ -22,6 +22,7 @@ from typing import Any
 import marshmallow
 from marshmallow import fields as ma_fields
 
+from deepaas.api.app import remote_options
 from deepaas.config import load_settings
 from deepaas.exceptions import InvalidInput
 from deepaas.files import owned_prefix, remove_files
@@ -130,7 +131,7 @@ def _remote() -> RemoteData:
         schemes = ("http", "https", "webdav", "webdavs")
         settings = dataclasses.replace(settings, remote_private=True, remote_data=tuple(
             "%s://*%s" % (scheme, port) for scheme in schemes for port in ("", ":*")))
-    return RemoteData(settings)
+    return RemoteData(remote_options(settings))
 
 
 def _fetch_all(spec: margs.ArgSpec, kwargs: dict[str, Any], tmp_dir: str | None,

@@ -13,7 +13,6 @@ import urllib.parse
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from deepaas.config import Settings
 from deepaas.exceptions import ConfigError, RemoteUnavailable
 from deepaas.storage.policy import credentials_for, split_url
 from deepaas.storage.webdav import webdav_error, webdav_filesystem
@@ -27,7 +26,9 @@ class OutputStorage:
     """A WebDAV folder (``webdav://``, ``webdavs://``, or an http(s) WebDAV endpoint such as
     Nextcloud's ``https://HOST/remote.php/dav/files/USER/FOLDER``) that outputs go to."""
 
-    def __init__(self, url: str, settings: Settings) -> None:
+    def __init__(self, url: str, auth: tuple[str, ...] = (), timeout: float = 300.0) -> None:
+        """``auth``: the ``HOST=USER:PASSWORD`` entries (``--storage-auth``); ``timeout``:
+        seconds for one upload (``--remote-timeout``)."""
         parts = urllib.parse.urlsplit(url)
         try:
             scheme, host, port, path = split_url(url)
@@ -40,8 +41,8 @@ class OutputStorage:
         self._base = "%s://%s" % (_OVER_HTTP[scheme], netloc)
         self._shown = "%s://%s" % (scheme, netloc)  # the form the URLs answered take
         self._root = urllib.parse.unquote(path).rstrip("/")
-        self._credentials = credentials_for(settings.storage_auth, host, port)
-        self._timeout = settings.remote_timeout
+        self._credentials = credentials_for(auth, host, port)
+        self._timeout = timeout
 
     @property
     def url(self) -> str:

@@ -14,7 +14,6 @@ import mimetypes
 import time
 from pathlib import Path
 
-from deepaas.config import Settings
 from deepaas.exceptions import RemoteTimeout, RemoteUnavailable
 from deepaas.storage import addresses
 from deepaas.storage.cache import Cache, Entry
@@ -22,11 +21,24 @@ from deepaas.storage.fetch import HttpSource, RemoteInfo, Source, check_size, na
 from deepaas.storage.policy import Policy, Target, credentials_for
 from deepaas.storage.webdav import WebdavSource
 
-__all__ = ["Fetched", "RemoteData", "looks_like_url"]
+__all__ = ["Fetched", "RemoteData", "RemoteOptions", "looks_like_url"]
 
 _log = logging.getLogger(__name__)
 _SCHEMES = ("http://", "https://", "webdav://", "webdavs://")
 _UNKNOWN = "application/octet-stream"
+
+
+@dataclasses.dataclass(frozen=True)
+class RemoteOptions:
+    """What :class:`RemoteData` needs of the configuration (``--remote-data`` and friends)."""
+
+    patterns: tuple[str, ...]  # allowed scheme://host[:port][/path]; none: remote data off
+    cache_dir: Path
+    private: bool = False  # internal addresses allowed (an on-premises storage)
+    max_size: int = 1024 ** 3
+    timeout: float = 300.0
+    cache_max_size: int = 10 * 1024 ** 3
+    auth: tuple[str, ...] = ()  # HOST=USER:PASSWORD entries
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,13 +67,11 @@ class RemoteData:
     cache folder, download it once.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._policy = Policy(settings.remote_data)  # ConfigError for a malformed pattern
-        root = Path(settings.cache_dir) if settings.cache_dir else Path(settings.data_dir,
-                                                                          "cache")
-        self._cache = Cache(root, settings.cache_max_size,
-                            temp_ttl=max(3600.0, 2 * settings.remote_timeout))
+    def __init__(self, options: RemoteOptions) -> None:
+        self._options = options
+        self._policy = Policy(options.patterns)  # ConfigError for a malformed pattern
+        self._cache = Cache(options.cache_dir, options.cache_max_size,
+                            temp_ttl=max(3600.0, 2 * options.timeout))
         self.downloads = 0  # real downloads done by this object
         self.hits = 0  # fetches answered from the cache
 
@@ -91,7 +101,7 @@ class RemoteData:
         fetch of the same URL included, is bounded by ``--remote-timeout``.
         """
         target = self._policy.target(url)
-        timeout = self._settings.remote_timeout
+        timeout = self._options.timeout
         try:
             return await asyncio.wait_for(self._fetch(target, into), timeout)
         except asyncio.TimeoutError:
@@ -104,12 +114,12 @@ class RemoteData:
         change if a connection pool is kept one day."""
 
     async def _fetch(self, target: Target, into: str) -> Fetched:
-        if not self._settings.remote_private:
+        if not self._options.private:
             await addresses.check_host(target.host, target.port)
         source = await self._source(target)
         try:
             info = await source.info()
-            check_size(target.url, info.size, self._settings.remote_max_size)
+            check_size(target.url, info.size, self._options.max_size)
             key = self._cache.key(target.url)
             async with self._cache.locked(key):
                 found = await asyncio.to_thread(self._cache.lookup, key, info.validator)
@@ -129,20 +139,20 @@ class RemoteData:
         return _fetched(entry, path, from_cache=False)
 
     async def _source(self, target: Target) -> Source:
-        credentials = credentials_for(self._settings.storage_auth, target.host, target.port)
+        credentials = credentials_for(self._options.auth, target.host, target.port)
         if target.webdav:
             # httpx loads its CA bundle when built: not on the loop.
             return await asyncio.to_thread(WebdavSource, target, credentials,
-                                           self._settings.remote_timeout,
-                                           self._settings.remote_private)
-        return HttpSource(target, self._policy, credentials, self._settings.remote_private)
+                                           self._options.timeout,
+                                           self._options.private)
+        return HttpSource(target, self._policy, credentials, self._options.private)
 
     async def _download(self, source: Source, target: Target, key: str,
                         info: RemoteInfo) -> Entry:
         temp = await asyncio.to_thread(self._cache.temp_file)
         started = time.monotonic()
         try:
-            got = await source.download(temp, self._settings.remote_max_size)
+            got = await source.download(temp, self._options.max_size)
             self.downloads += 1
             name = got.filename or name_from_path(target.path) or "download"
             entry = Entry(key=key, url=target.url, validator=info.validator or "",

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from pathlib import Path
 
 import pytest
 
-from deepaas.config import Settings
 from deepaas.exceptions import ConfigError, RemoteUnavailable
 from deepaas.storage import OutputStorage
 from tests.storageservers import WebdavServer
 
 
-def settings(*auth: str) -> Settings:
-    return dataclasses.replace(Settings(), storage_auth=auth)
+def settings(*auth: str) -> tuple[str, ...]:
+    """The ``--storage-auth`` entries an OutputStorage gets."""
+    return auth
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
