@@ -207,6 +207,16 @@ class IndexedStore:
 
     # --- reads: from the index, else from the folders ------------------------------------------
 
+    def _read_failed(self, exc: BaseException) -> None:
+        """A read of the index failed: repair it in the background; say so once."""
+        self._reopen = True
+        self._trouble(exc)
+
+    async def _folder_records(self, exc: BaseException) -> list[Job]:
+        """Every record, from the folders, after a read of the index failed with ``exc``."""
+        self._read_failed(exc)
+        return await asyncio.to_thread(self.folders.records)
+
     async def get(self, uuid: str) -> Job | None:
         """The record with its metrics series: from the folder where the index is behind on
         it, fails, or lacks it."""
@@ -214,8 +224,7 @@ class IndexedStore:
             try:
                 found = await self._index.get(uuid)
             except Exception as exc:
-                self._reopen = True
-                self._trouble(exc)
+                self._read_failed(exc)
             else:
                 if found is not None:
                     return found
@@ -233,9 +242,7 @@ class IndexedStore:
         try:
             found = await self._index.find(model, statuses, limit, offset)
         except Exception as exc:
-            self._reopen = True
-            self._trouble(exc)
-            found = [job for job in await asyncio.to_thread(self.folders.records)
+            found = [job for job in await self._folder_records(exc)
                      if job.model == model and (not statuses or job.status in statuses)]
             found = found[offset:None if limit is None else offset + limit]
         return [self._pending.get(job.uuid) or job for job in found]
@@ -245,9 +252,7 @@ class IndexedStore:
         try:
             return await self._index.counts()
         except Exception as exc:
-            self._reopen = True
-            self._trouble(exc)
-        records = await asyncio.to_thread(self.folders.records)
+            records = await self._folder_records(exc)
         return dict(collections.Counter((job.model, job.status.value) for job in records))
 
     async def unfinished(self) -> list[Job]:
@@ -255,9 +260,7 @@ class IndexedStore:
         try:
             return await self._index.unfinished()
         except Exception as exc:
-            self._reopen = True
-            self._trouble(exc)
-        records = await asyncio.to_thread(self.folders.records)
+            records = await self._folder_records(exc)
         return [job for job in records if not job.status.is_terminal()]
 
     async def statuses(self) -> dict[str, JobStatus]:
