@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
-from benchlib import free_port, module_dir
+from benchlib import module_dir, serve, wait_ready
 
 from deepaas.jobs.records import Job, JobStatus
 from deepaas.jobs.sqlite import SQLiteStore
@@ -41,28 +39,6 @@ def train(**kwargs):
             time.sleep(0.01)
     return {"lines": kwargs["lines"]}
 '''
-
-
-def _serve(root: Path, data_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    exe = Path(sys.executable).with_name("deepaas-run")
-    proc = subprocess.Popen([str(exe), "--listen-port", str(port), "--model-name", "chatty",
-                             "--data-dir", str(data_dir), "--log-level", "WARNING"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return proc, "http://127.0.0.1:%d" % port
-
-
-async def _ready(session: aiohttp.ClientSession, base: str) -> None:
-    for _ in range(200):
-        try:
-            async with session.get(base + "/v2/") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError("server did not start")
 
 
 async def _latencies(session: aiohttp.ClientSession, url: str, until: float,
@@ -87,7 +63,7 @@ async def _training_load(base: str) -> None:
     predict = base + "/v2/models/chatty/predict/"
     train = base + "/v2/models/chatty/train/"
     async with aiohttp.ClientSession() as session:
-        await _ready(session, base)
+        await wait_ready(session, base)
         quiet = await _latencies(session, predict, time.monotonic() + 3, 200)
         async with session.post(train) as resp:
             uuid = (await resp.json())["uuid"]
@@ -120,7 +96,7 @@ async def _fill(data_dir: Path, count: int) -> None:
 async def _listing(base: str) -> None:
     url = base + "/v2/models/chatty/train/"
     async with aiohttp.ClientSession() as session:
-        await _ready(session, base)
+        await wait_ready(session, base)
         for label, params in (("all 10,000", {}), ("limit=50&offset=9000", {
                 "limit": "50", "offset": "9000"}), ("status=error (none)", {"status": "error"})):
             times = []
@@ -143,7 +119,7 @@ def main() -> int:
                 began = time.monotonic()
                 asyncio.run(_fill(data_dir, 10000))
                 print("stored 10,000 records in %.1f s" % (time.monotonic() - began))
-            proc, base = _serve(root, data_dir)
+            proc, base = serve(root, "chatty", data_dir)
             try:
                 asyncio.run(scenario(base))
             finally:

@@ -21,14 +21,13 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
-from benchlib import free_port, module_dir
+from benchlib import module_dir, serve, wait_ready
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
 ITEMS = 2_000_000
@@ -54,13 +53,7 @@ class Server:
     """A deepaas-run serving loopmod on a free port, stopped on exit."""
 
     def __init__(self, root: Path, *flags: str) -> None:
-        self.base = "http://127.0.0.1:%d" % free_port()
-        exe = Path(sys.executable).with_name("deepaas-run")
-        self.proc = subprocess.Popen(
-            [str(exe), "--listen-port", self.base.rsplit(":", 1)[1], "--model-name", "loopmod",
-             "--data-dir", str(root / "data"), "--log-level", "WARNING", *flags],
-            env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+        self.proc, self.base = serve(root, "loopmod", root / "data", *flags)
 
     def memory_kib(self, field: str) -> int:
         """VmRSS (now) or VmHWM (the peak) of the server process."""
@@ -75,18 +68,6 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
-
-
-async def _ready(session: aiohttp.ClientSession, base: str) -> None:
-    for _ in range(400):
-        try:
-            async with session.get(base + "/v2/health/ready") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError("server did not start")
 
 
 async def _poll_health(session: aiohttp.ClientSession, base: str, until) -> list[float]:
@@ -125,7 +106,7 @@ async def latency(root: Path) -> None:
     strs = json.dumps({"strs": ["s%d" % (i % 1000) for i in range(ITEMS)]}).encode()
     with Server(root) as server:
         async with aiohttp.ClientSession() as session:
-            await _ready(session, server.base)
+            await wait_ready(session, server.base)
             deadline = time.monotonic() + SECONDS
             idle = _summary(await _poll_health(session, server.base,
                                                lambda: time.monotonic() > deadline))
@@ -166,7 +147,7 @@ async def _flood(server: Server, count: int, size: int) -> tuple[dict[int, int],
     body = json.dumps({"slow": "x" * size}).encode()
     url = server.base + "/v2/models/loopmod/predict/"
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        await _ready(session, server.base)
+        await wait_ready(session, server.base)
         idle = server.memory_kib("VmRSS")
 
         async def one() -> int:
