@@ -32,7 +32,7 @@ from deepaas.converters import (
 from deepaas.exceptions import ConfigError
 
 __all__ = ["Settings", "Option", "OPTIONS", "api_keys", "load_settings", "build_parser",
-           "parse_bool", "parse_size"]
+           "parse_bool", "parse_size", "shown_default"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,6 +198,18 @@ class Settings:
         "", str, "Upload what each training writes to its output dir into this folder when it "
         "ends (webdav://, webdavs://, or a Nextcloud WebDAV URL); default: keep the files in "
         "the data dir, downloadable through the API.", metavar="URL")
+    keep_predictions: float = _option(
+        7.0, between(float, 0), "Days the records and results of asynchronous predictions "
+        "(Prefer: respond-async) are kept after they end (0: forever).", metavar="DAYS")
+    webhook_allow: tuple[str, ...] = _option(
+        (), names, "Let clients name a Webhook-URL of these schemes and hosts (repeatable; "
+        "the --remote-data pattern syntax, e.g. https://hooks.example.org). Default: none, "
+        "webhooks are off.", repeat=True, metavar="PATTERN")
+    webhook_private: bool = _option(
+        False, parse_bool, "Let webhooks reach loopback, link-local and private addresses.")
+    webhook_secret: str = _option(
+        "", str, "Sign webhook deliveries with this secret (Standard Webhooks: whsec_ and "
+        "base64, or any other text used as UTF-8 bytes).", secret=True, metavar="SECRET")
     api_key: tuple[str, ...] = _option(
         (), api_key_list, "Require 'Authorization: Bearer KEY' for predict, train and debug "
         "(repeatable; DEEPAAS_API_KEYS takes a comma-separated list).", repeat=True,
@@ -252,7 +264,7 @@ def _metavar(opt: Option) -> str:
     return {int: "N", float: "NUMBER"}.get(type(getattr(Settings(), opt.name)), "VALUE")
 
 
-def _shown(opt: Option, default: Any) -> str:
+def shown_default(opt: Option, default: Any) -> str:
     """A default as a config file (and --help) spells it."""
     if isinstance(default, bool):
         return str(default).lower()
@@ -285,7 +297,7 @@ def build_parser(prog: str = "deepaas-run") -> argparse.ArgumentParser:
 
 
 def _help(opt: Option) -> str:
-    shown = _shown(opt, getattr(Settings(), opt.name))
+    shown = shown_default(opt, getattr(Settings(), opt.name))
     tail = "env %s; default: %s" % (opt.env, shown) if shown else "env %s" % opt.env
     return ("%s (%s)" % (opt.help, tail)).replace("%", "%%")  # argparse formats help with %
 
@@ -349,24 +361,6 @@ def load_settings(
     return Settings(config_file=config_file, import_jobs=bool(args.import_jobs), **values)
 
 
-def sample_config() -> str:
-    """The text of ``etc/deepaas.conf.sample``: every option, its help and its default."""
-    defaults = Settings()
-    lines = [
-        "# deepaas configuration. Pass it with --config-file FILE (or DEEPAAS_CONFIG_FILE).",
-        "# Precedence: defaults < this file < DEEPAAS_* environment variables < flags.",
-        "# Option names may be written with - or _; a TOML file takes the same keys in a",
-        "# [deepaas] table. Any other section is an error. Uncomment and edit what you need.",
-        "",
-        "[deepaas]",
-    ]
-    for opt in OPTIONS:
-        shown = _shown(opt, getattr(defaults, opt.name))
-        lines += ["", "# %s" % opt.help, "# Flag %s, environment %s." % (opt.flag, opt.env),
-                  ("#%s = %s" % (opt.name, shown)).rstrip()]
-    return "\n".join(lines) + "\n"
-
-
 def api_keys(settings: Settings) -> tuple[str, ...]:
     """Every API key the server accepts: ``--api-key`` values and the keys file's lines."""
     keys = list(settings.api_key)
@@ -381,6 +375,3 @@ def api_keys(settings: Settings) -> tuple[str, ...]:
         keys += found
     return tuple(k for k in dict.fromkeys(keys) if k)
 
-
-if __name__ == "__main__":  # python -m deepaas.config > etc/deepaas.conf.sample
-    print(sample_config(), end="")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from deepaas.config import OPTIONS, Settings, api_keys, load_settings, sample_config
+from deepaas.config import OPTIONS, Settings, api_keys, load_settings
+from deepaas.config_sample import sample_config
 from deepaas.exceptions import ConfigError
 
 
@@ -69,7 +70,7 @@ def test_unknown_option_in_file(tmp_path):
 
 def test_sample_config_documents_every_option_and_is_current():
     sample = (Path(__file__).parents[1] / "etc" / "deepaas.conf.sample").read_text()
-    # regenerate with: python -m deepaas.config > etc/deepaas.conf.sample
+    # regenerate with: python -m deepaas.config_sample > etc/deepaas.conf.sample
     assert sample == sample_config()
     for opt in OPTIONS:
         assert "\n#%s =" % opt.name in sample, opt.name
