@@ -61,12 +61,17 @@ class Answer:
 
     ``nulled`` holds ``(field, path)`` for each field where NaN or Infinity was sent as null,
     so that the server process (not the worker that built the body) can warn once.
+    A ``predict`` that returns a generator gives a streamed answer: see ``stream``.
     """
 
     body: bytes
     content_type: str
     is_json: bool
     nulled: tuple[tuple[str, str], ...] = ()
+    #: A streamed answer (``body`` is then empty): where it is produced, the generator the
+    #: module returned; in the server, a :class:`deepaas.model.streams.ItemStream`; between
+    #: a worker and the server, the worker's number for it (``deepaas.model.streams``).
+    stream: Any = dataclasses.field(default=None, compare=False)
 
 
 class _NoForm(TypeError):

@@ -34,6 +34,7 @@ from deepaas.model.outputs import (
     jsonable_text,
     raw_bytes,
 )
+from deepaas.model.streams import is_stream
 
 __all__ = ["ModelWrapper", "UploadedFile", "ReturnedFile"]
 
@@ -224,6 +225,9 @@ class ModelWrapper:
         ``Answer.nulled`` (the server warns once per field, :meth:`report_nulled`); a value with
         no JSON form raises :class:`NoJsonForm` (500), naming its type and field.
         """
+        if is_stream(ret):  # its items are sent as they come (deepaas.model.streams)
+            media = accept if accept and accept not in JSON_TYPES else "application/json"
+            return Answer(b"", media, is_json=media == "application/json", stream=ret)
         if accept and accept not in JSON_TYPES:
             return Answer(raw_bytes(ret), accept, is_json=False)
         if self.response_schema is not None:
