@@ -37,6 +37,7 @@ __all__ = [
     "RemoteUnavailable",
     "RemoteTimeout",
     "CannotListen",
+    "WebhookRefused",
     "message_of",
     "summary_of",
     "to_message",
@@ -235,6 +236,15 @@ class RemoteTimeout(RemoteDataError):
 
 class CannotListen(DeepaasError):
     """The server cannot listen on its address: in use, not this host's, or not allowed."""
+
+
+class WebhookRefused(DeepaasError):
+    """The server does not deliver to this ``Webhook-URL``: webhooks are off, or its scheme,
+    host or address is not allowed (``--webhook-allow``, ``--webhook-private``). Answered
+    when the job is submitted, before anything is queued."""
+
+    status = 422
+    exit_code = 2
 
 
 def message_of(exc: BaseException) -> str:
