@@ -7,7 +7,7 @@ import collections
 import datetime
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,9 @@ class JobManager:
 
     Each training runs where the executor puts it (by default a process group of its own on
     this machine) with its output in a log file in its folder (:mod:`deepaas.jobs.layout`);
-    uploads it was given live there too until it ends.
+    uploads it was given live there too until it ends. ``on_end`` is called with each
+    training this server ends, once its final record is stored (webhooks); it cannot break the
+    manager: what it raises is logged.
 
     Over a shared store several servers (replicas) see each other's trainings: each runs those
     submitted to it and keeps in step with the others (:mod:`deepaas.jobs.replicas`).
@@ -47,7 +49,8 @@ class JobManager:
     def __init__(self, store: JobStore, data_dir: Path, *, warm: bool = True,
                  cancel_grace: float = 5.0, limits: Limits | None = None,
                  tmp_dir: str | None = None, executor: Executor | None = None,
-                 replica_timeout: float = 15.0, outputs: Uploader | None = None) -> None:
+                 replica_timeout: float = 15.0, outputs: Uploader | None = None,
+                 on_end: Callable[[Job], Awaitable[None]] | None = None) -> None:
         self._store = store
         self._data_dir = data_dir
         self.layout = JobLayout.under(data_dir)
@@ -57,6 +60,7 @@ class JobManager:
         self._tmp_dir = tmp_dir
         self._executor: Executor = executor or LocalExecutor()
         self._outputs = outputs
+        self._on_end = on_end
         self._active: dict[str, Active] = {}
         self._replica = Replica(store, self._executor, self.layout, self._active,
                                 replica_timeout)
@@ -299,6 +303,12 @@ class JobManager:
                       message: str | None = None) -> None:
         end(job, status, output, message)
         await self._store.put(job)
+        if self._on_end is not None:
+            try:
+                await self._on_end(job)
+            except Exception:
+                LOG.exception("training %s of %s: the hook on its end failed", job.uuid,
+                              job.model)
 
     async def _drop_queued(self, active: Active, status: JobStatus, message: str | None) -> None:
         self._queue.remove(active.job.uuid)
