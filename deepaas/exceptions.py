@@ -16,6 +16,7 @@ __all__ = [
     "NoModelsFound",
     "ModelNotFound",
     "JobNotFound",
+    "PredictionNotFound",
     "OutputNotFound",
     "NotProvided",
     "InvalidInput",
@@ -85,6 +86,12 @@ class ModelNotFound(DeepaasError):
 
 
 class JobNotFound(DeepaasError):
+    status = 404
+
+
+class PredictionNotFound(DeepaasError):
+    """No such asynchronous prediction for this model, or (its result) not done."""
+
     status = 404
 
 

@@ -65,6 +65,13 @@ class IndexedStore:
         #: What the last :meth:`reconcile` found (at :meth:`open`, for the server's own index).
         self.reconciled: Reconciled | None = None
 
+    @property
+    def index(self) -> JobStore:
+        """The SQLite or PostgreSQL store under the folders: other tables of the same database
+        (the asynchronous predictions') use its connection, which this object opens, repairs
+        and closes."""
+        return self._index
+
     # --- life cycle ------------------------------------------------------------------------
 
     async def open(self) -> None:

@@ -67,6 +67,11 @@ class JobManager:
         self._queue: collections.deque[str] = collections.deque()
         self._arriving = 0  # submissions between the line's check and the queue
 
+    @property
+    def replica_id(self) -> str:
+        """This server's name in the job store (other tables' records say their owner by it)."""
+        return self._replica.id
+
     # --- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:

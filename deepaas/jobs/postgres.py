@@ -13,7 +13,7 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from deepaas.exceptions import ConfigError
-from deepaas.jobs import rows
+from deepaas.jobs import prediction_rows, rows
 from deepaas.jobs.records import Job, JobStatus
 from deepaas.model.outputs import dumps
 
@@ -60,6 +60,8 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
     # What a training left in its output dir (names, sizes, stored URLs), as JSON text.
     "ALTER TABLE deepaas_jobs ADD COLUMN files text",
+    # Asynchronous predictions (deepaas/jobs/postgres_predictions.py).
+    prediction_rows.POSTGRES_SCHEMA,
 )
 
 # Key of the advisory lock that migrations hold: "deepaas" in ASCII, unlikely to be another

@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from deepaas.exceptions import ConfigError
-from deepaas.jobs import rows
+from deepaas.jobs import prediction_rows, rows
 from deepaas.jobs.records import Job, JobStatus
 from deepaas.model.outputs import dumps
 
@@ -56,6 +56,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX job_logs_by_job ON job_logs (uuid, start)",
     ),
     ("ALTER TABLE jobs ADD COLUMN files TEXT",),  # what a training left in its output dir
+    prediction_rows.SQLITE_SCHEMA,  # asynchronous predictions: jobs/sqlite_predictions.py
 )
 
 # Seconds since the epoch by SQLite's clock (julianday('now') has millisecond precision).
@@ -194,6 +195,15 @@ class SQLiteStore:
     async def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]:
         async with self.db.execute(query, params) as cursor:
             return list(await cursor.fetchall())
+
+    async def write(self, query: str, params: Sequence[Any]) -> int:
+        """One statement of another table of this file (the predictions'), under the lock that
+        keeps it out of another task's transaction; answers how many rows it changed."""
+        return await self._write(query, params)
+
+    async def fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]:
+        """The rows of one query of another table of this file."""
+        return await self._fetch(query, params)
 
     # --- records -----------------------------------------------------------------------------
 
