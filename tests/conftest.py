@@ -33,6 +33,7 @@ SOURCES = {
     "heavy": "tests.models.heavy",
     "locations": "tests.models.locations",
     "demo": "deepaas_demo.api",
+    "streamer": "tests.models.streamer",
 }
 
 
@@ -54,7 +55,9 @@ def serve(aiohttp_client: Any, tmp_path: Any, tmp_path_factory: Any) -> Any:
         overrides.setdefault("data_dir", str(tmp_path_factory.mktemp("data")))
         overrides.setdefault("cancel_grace", 1.0)
         settings = dataclasses.replace(Settings(), **overrides)
-        return await aiohttp_client(create_app(settings, registry, debug_capture=capture))
+        # As deepaas-run serves: a handler is cancelled when its client leaves.
+        return await aiohttp_client(create_app(settings, registry, debug_capture=capture),
+                                    server_kwargs={"handler_cancellation": True})
 
     return make
 

@@ -1,14 +1,16 @@
 """Predictions on Ray (``--predict-executor ray``): ``--workers`` actors, each warmed once.
 
 Each actor loads the module on whatever node Ray places it, warms it, and answers one request
-at a time, like an ``--isolate`` worker process; the server's dispatcher keeps its queue,
-batching and timeouts as they are. Uploaded files travel as bytes; answers come back as bytes.
+at a time, like an ``--isolate`` worker process (a streamed answer is read from it item by
+item, as from a worker process); the server's dispatcher keeps its queue, batching and
+timeouts as they are. Uploaded files travel as bytes; answers come back as bytes.
 An actor that dies costs the request it was serving and is replaced.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import shutil
 import tempfile
 from typing import Any
@@ -19,9 +21,11 @@ from ray.exceptions import RayActorError, RayError
 from deepaas.cluster.connection import RayConnection
 from deepaas.cluster.shipping import pack_calls, resources, unpack_calls
 from deepaas.exceptions import WorkerCrashed
+from deepaas.model.streams import Chunk
 from deepaas.model.wrapper import ModelWrapper
-from deepaas.workers.messages import Call, Failed, Outcome, Ready
+from deepaas.workers.messages import Call, Close, Error, Failed, Outcome, Pull, Ready
 from deepaas.workers.pool import WorkerPool
+from deepaas.workers.producing import Producers
 from deepaas.workers.warmed import load_or_failed
 from deepaas.workers.worker import serve
 
@@ -34,18 +38,30 @@ class PredictActor:
         self._loop = asyncio.new_event_loop()
         # a failure is answered by ready(), so that the server can say why
         self._model = load_or_failed(name, source, warm)
+        self._producers = (Producers(self._model, self._loop)
+                           if isinstance(self._model, ModelWrapper) else None)
 
     def ready(self) -> Ready | Failed:
         """Ready once warm; else why loading or warming failed."""
         return self._model if isinstance(self._model, Failed) else Ready()
 
     def serve(self, calls: list[Call]) -> list[Outcome]:
-        assert isinstance(self._model, ModelWrapper), "served before it was ready"
+        """One outcome per call; the uploads stay until the streams among them are over."""
+        assert isinstance(self._model, ModelWrapper) and self._producers is not None, \
+            "served before it was ready"
         folder = tempfile.mkdtemp(prefix="deepaas-ray-predict-")
         try:
-            return serve(self._model, self._loop, unpack_calls(calls, folder))
-        finally:
+            outcomes = serve(self._model, self._loop, unpack_calls(calls, folder))
+        except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return self._producers.register(
+            outcomes, over=functools.partial(shutil.rmtree, folder, ignore_errors=True))
+
+    def answer(self, message: Pull | Close) -> Chunk | Error | None:
+        """The next item of a stream, or its close (``deepaas.workers.producing``)."""
+        assert self._producers is not None, "asked before it was ready"
+        return self._producers.answer(message)
 
 
 def _crashed(model: str, exc: BaseException) -> WorkerCrashed:
@@ -92,6 +108,15 @@ class RayRunner(WorkerPool[Any]):
             shipped = await asyncio.to_thread(pack_calls, calls)
             replies: list[Outcome] = await actor.serve.remote(shipped)
             return replies
+        except RayActorError as exc:
+            if actor in self._all:
+                self._all.remove(actor)
+            raise _crashed(self.model.name, exc) from None
+
+    async def _exchange(self, actor: Any, message: Pull | Close) -> Chunk | Error | None:
+        try:
+            reply: Chunk | Error | None = await actor.answer.remote(message)
+            return reply
         except RayActorError as exc:
             if actor in self._all:
                 self._all.remove(actor)

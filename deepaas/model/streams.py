@@ -22,14 +22,14 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
 from deepaas.exceptions import DeepaasError, ModelError, PredictTimeout
 from deepaas.model.outputs import JSON_TYPES, Answer, encode
 
-__all__ = ["Chunk", "ItemStream", "LocalStream", "Timed", "chunk_of", "gather", "is_stream",
-           "NDJSON", "BINARY"]
+__all__ = ["Chunk", "ItemStream", "Kind", "LocalStream", "Timed", "chunk_of", "gather",
+           "is_stream", "served_locally", "close_later", "Releasing", "NDJSON", "BINARY"]
 
 NDJSON = "application/x-ndjson"
 BINARY = "application/octet-stream"
@@ -87,6 +87,26 @@ class ItemStream(Protocol):
 Wrap = Any  # ModelWrapper.wrap_error, without importing the wrapper here
 
 
+class Kind:
+    """What a stream is made of, told by its first item: every later item must be alike."""
+
+    def __init__(self, model: str) -> None:
+        self._model = model
+        self._raw: bool | None = None
+
+    def chunk(self, item: Any) -> Chunk:
+        """``item`` as it is sent; a :class:`ModelError` when it is not of the stream's kind."""
+        chunk = chunk_of(self._model, item)
+        if self._raw is None:
+            self._raw = chunk.raw
+        elif chunk.raw is not self._raw:
+            raise ModelError("Model '%s' predict yielded %s after %s: a stream is either "
+                             "bytes or JSON values" % (self._model,
+                                                       "bytes" if chunk.raw else "a value",
+                                                       "values" if chunk.raw else "bytes"))
+        return chunk
+
+
 class LocalStream:
     """A generator of this process: a sync one stepped on ``pool``'s threads (the default
     executor when None), an async one awaited on the event loop."""
@@ -98,20 +118,9 @@ class LocalStream:
         self._pool = pool
         self._async = isinstance(source, AsyncIterator)
         self._source = source if self._async else iter(source)
-        self._raw: bool | None = None  # the kind of the stream, once its first item came
+        self._kind = Kind(model)
         self._step: asyncio.Future[Any] | None = None  # a step still running on a thread
         self._over = False
-
-    def _checked(self, item: Any) -> Chunk:
-        chunk = chunk_of(self._model, item)
-        if self._raw is None:
-            self._raw = chunk.raw
-        elif chunk.raw is not self._raw:
-            raise ModelError("Model '%s' predict yielded %s after %s: a stream is either "
-                             "bytes or JSON values" % (self._model,
-                                                       "bytes" if chunk.raw else "a value",
-                                                       "values" if chunk.raw else "bytes"))
-        return chunk
 
     def _next_sync(self) -> Chunk | None:
         try:
@@ -120,7 +129,7 @@ class LocalStream:
             return None
         except Exception as exc:
             raise self._wrap("predict", exc) from exc
-        return self._checked(item)
+        return self._kind.chunk(item)
 
     async def _next_async(self) -> Chunk | None:
         try:
@@ -131,7 +140,7 @@ class LocalStream:
             raise
         except Exception as exc:
             raise self._wrap("predict", exc) from exc
-        return self._checked(item)
+        return self._kind.chunk(item)
 
     async def next(self) -> Chunk | None:
         if self._over:
@@ -168,12 +177,51 @@ class LocalStream:
 
     def abandon(self) -> None:
         self._over = True
-        task = asyncio.ensure_future(self.aclose())
-        _KEEP.add(task)
-        task.add_done_callback(_KEEP.discard)
+        close_later(self)
 
 
 _KEEP: set[asyncio.Future[None]] = set()  # closings under way, referenced until they end
+
+
+def close_later(stream: ItemStream) -> None:
+    """Close ``stream`` in the background (nobody will read it: its client went away)."""
+    task = asyncio.ensure_future(stream.aclose())
+    _KEEP.add(task)
+    task.add_done_callback(_KEEP.discard)
+
+
+class Releasing:
+    """A stream that calls ``release`` once it is over (ended, failed, closed or abandoned):
+    what its generator reads (uploaded files) lives as long as it may still read it."""
+
+    def __init__(self, inner: ItemStream, release: Callable[[], None]) -> None:
+        self._inner = inner
+        self._release: Callable[[], None] | None = release
+
+    def _done(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    async def next(self) -> Chunk | None:
+        try:
+            chunk = await self._inner.next()
+        except BaseException:
+            await self.aclose()
+            raise
+        if chunk is None:
+            await self.aclose()
+        return chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            self._done()
+
+    def abandon(self) -> None:
+        self._inner.abandon()
+        self._done()
 
 
 class Timed:
@@ -214,3 +262,13 @@ async def gather(answer: Answer) -> Answer:
     items = b",".join(c.data for c in chunks)
     return Answer(b'{"status": "OK", "predictions": [' + items + b"]}", "application/json",
                   is_json=True)
+
+
+def served_locally(answer: Any, model: Any, pool: concurrent.futures.Executor | None = None
+                   ) -> Any:
+    """``answer`` (an Answer, or an error) as the server reads it: a generator ``model``
+    returned in this process becomes a :class:`LocalStream` over ``pool``'s threads."""
+    if not isinstance(answer, Answer) or answer.stream is None:
+        return answer
+    return dataclasses.replace(answer, stream=LocalStream(model.name, answer.stream,
+                                                          model.wrap_error, pool))

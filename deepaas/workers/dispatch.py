@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from deepaas.exceptions import DeepaasError, ModelError, Overloaded, PredictTimeout
 from deepaas.model.outputs import Answer
+from deepaas.model.streams import Releasing, Timed, close_later, served_locally
 from deepaas.model.wrapper import ModelWrapper
 from deepaas.workers.messages import Call, Result
 
@@ -72,6 +73,8 @@ class _Waiting:
 
 def _settle(waiting: _Waiting, result: Answer | BaseException) -> None:
     if waiting.future.done():  # the client went away, or it timed out
+        if isinstance(result, Answer) and result.stream is not None:
+            close_later(result.stream)  # nobody will read it: free what produces it
         return
     if isinstance(result, BaseException):
         waiting.future.set_exception(result)
@@ -156,14 +159,7 @@ class Dispatcher:
                 release()
             raise self.failure
         if self._direct:
-            await self._warmed.wait()
-            try:
-                return await asyncio.wait_for(self.model.apredict(kwargs, accept), self._timeout)
-            except asyncio.TimeoutError:
-                raise self._late() from None
-            finally:
-                if release is not None:
-                    release()
+            return await self._await_direct(kwargs, accept, release)
         if self.waiting >= self._max_queue:
             if release is not None:
                 release()
@@ -173,6 +169,36 @@ class Dispatcher:
                         release)
         self._queue.put_nowait(call)
         return await call.future  # cancelled with the handler when the client goes away
+
+    async def _await_direct(self, kwargs: dict[str, Any], accept: str | None,
+                            release: Callable[[], None] | None) -> Answer:
+        """A coroutine ``predict`` of this process, awaited at once."""
+        waiting = _Waiting(Call(kwargs, accept), asyncio.get_running_loop().create_future(),
+                           release)
+        try:
+            await self._warmed.wait()
+            try:
+                answer = await asyncio.wait_for(self.model.apredict(kwargs, accept),
+                                                self._timeout)
+            except asyncio.TimeoutError:
+                raise self._late() from None
+            streamed = self._streamed(waiting, served_locally(answer, self.model))
+            assert isinstance(streamed, Answer)  # an Answer stays one
+            return streamed
+        finally:
+            waiting.done()
+
+    def _streamed(self, waiting: _Waiting, result: Result) -> Result:
+        """A streamed answer keeps the call's inputs until it is over, and with
+        ``--predict-timeout`` bounds the time of each item."""
+        if not isinstance(result, Answer) or result.stream is None:
+            return result
+        stream = result.stream
+        if waiting.release is not None:
+            stream, waiting.release = Releasing(stream, waiting.release), None
+        if self._timeout is not None:
+            stream = Timed(stream, self._timeout, self.model.name)
+        return dataclasses.replace(result, stream=stream)
 
     def _ready(self, first: _Waiting) -> list[_Waiting]:
         """``first`` and, without a timeout, this consumer's share of what already waits:
@@ -251,7 +277,7 @@ class Dispatcher:
                 _settle(one, ModelError("Prediction failed: %s: %s" % (type(exc).__name__, exc)))
             return
         for one, result in zip(waiting, results, strict=True):
-            _settle(one, result)
+            _settle(one, self._streamed(one, result))
 
     def _late(self) -> PredictTimeout:
         return PredictTimeout("Model '%s' took longer than %g s to predict"

@@ -8,8 +8,10 @@ call by call. An outcome is an :class:`~deepaas.model.outputs.Answer` (the answe
 itself: body, media type, JSON or not) or, across a process boundary, an :class:`Error`.
 A worker starts by saying :class:`Ready` or :class:`Failed`.
 
-A streamed answer needs no new tag: ``Answer`` would carry either its ``body`` or its
-``chunks``; the lists, the dispatcher and :func:`outcomes` pass an Answer on untouched.
+A streamed answer comes back as an Answer whose ``stream`` is the worker's number for the
+generator; the worker stays the server's until each of those streams is over. The server
+asks for items with :class:`Pull` (answered by a :class:`~deepaas.model.streams.Chunk`, None
+at the end, or an :class:`Error`) and stops a stream early with :class:`Close`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Any
 from deepaas.exceptions import DeepaasError, ModelError, from_message, to_message
 from deepaas.model.outputs import Answer
 
-__all__ = ["Answer", "Call", "Error", "Failed", "Outcome", "Ready", "Result", "outcomes"]
+__all__ = ["Answer", "Call", "Close", "Error", "Failed", "Outcome", "Pull", "Ready", "Result",
+           "outcomes"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +77,20 @@ class Failed:
             "%s: %s" % (type(exc).__name__, exc))
         failed.traceback = "".join(traceback.format_exception(exc))
         return cls(Error.of(failed))
+
+
+@dataclasses.dataclass(frozen=True)
+class Pull:
+    """The next item of the worker's stream number ``stream``."""
+
+    stream: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Close:
+    """Stop the worker's stream number ``stream`` (its generator's ``finally`` runs)."""
+
+    stream: int
 
 
 Outcome = Answer | Error  # what one call gives, across a process boundary

@@ -4,12 +4,15 @@ take one request at a time, where a dead one costs its request and is replaced."
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any, Generic, TypeVar
 
 from deepaas.exceptions import WorkerCrashed
+from deepaas.model.streams import Chunk
 from deepaas.model.wrapper import ModelWrapper
-from deepaas.workers.messages import Call, Outcome, Result, outcomes
+from deepaas.workers.held import hold_streams
+from deepaas.workers.messages import Call, Close, Error, Outcome, Pull, Result, outcomes
 
 __all__ = ["WorkerPool"]
 
@@ -19,7 +22,8 @@ W = TypeVar("W")
 
 class WorkerPool(Generic[W]):
     """``workers`` warmed workers for one model. Subclasses say how a worker is started,
-    called and killed; a call whose worker died raises :class:`WorkerCrashed` from ``_call``.
+    called, asked for stream items and killed; a call whose worker died raises
+    :class:`WorkerCrashed` from ``_call`` (and ``_exchange``).
     """
 
     def __init__(self, model: ModelWrapper, workers: int) -> None:
@@ -38,6 +42,10 @@ class WorkerPool(Generic[W]):
         raise NotImplementedError
 
     async def _call(self, worker: W, calls: list[Call]) -> list[Outcome]:
+        raise NotImplementedError
+
+    async def _exchange(self, worker: W, message: Pull | Close) -> Chunk | Error | None:
+        """Ask a worker for the next item of one of its streams, or to close it."""
         raise NotImplementedError
 
     def _kill(self, worker: W) -> None:
@@ -73,8 +81,10 @@ class WorkerPool(Generic[W]):
             raise
         finally:
             self._busy.pop(task, None)
-        self._free.put_nowait(worker)
-        return outcomes(replies)
+        # A worker whose answers stream stays held until each stream is over.
+        return hold_streams(outcomes(replies), functools.partial(self._exchange, worker),
+                            free=functools.partial(self._free.put_nowait, worker),
+                            kill=functools.partial(self._kill, worker), replace=self._replace)
 
     def abandon(self, task: asyncio.Task[Any]) -> None:
         """A timed-out call: kill its worker (it is replaced, warmed again)."""

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sys
+from typing import Any
 
 from deepaas.exceptions import WorkerCrashed
 from deepaas.lifeline import ENV_SERVER_PID
@@ -28,17 +29,31 @@ def _describe(code: int | None) -> str:
     return "exit code %d" % code
 
 
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """Take a round trip's failure nobody awaits any more (its caller was cancelled)."""
+    if not task.cancelled():
+        task.exception()
+
+
 class _Worker:
     """One warmed worker process and the socket it answers on."""
 
     def __init__(self, proc: asyncio.subprocess.Process, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter) -> None:
         self.proc, self.reader, self.writer = proc, reader, writer
+        self._lock = asyncio.Lock()  # one message and its reply at a time
 
-    async def call(self, calls: list[Call]) -> list[Outcome]:
-        self.writer.write(pack(calls))
-        replies: list[Outcome] = await read_async(self.reader)
-        return replies
+    async def exchange(self, message: Any) -> Any:
+        """Send a message and read the reply. Shielded: a caller cancelled meanwhile (its
+        client left) leaves the reply read, so that the next message gets its own."""
+        task = asyncio.ensure_future(self._round_trip(message))
+        task.add_done_callback(_retrieved)
+        return await asyncio.shield(task)
+
+    async def _round_trip(self, message: Any) -> Any:
+        async with self._lock:
+            self.writer.write(pack(message))
+            return await read_async(self.reader)
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -79,8 +94,12 @@ class ProcessRunner(WorkerPool[_Worker]):
         return worker
 
     async def _call(self, worker: _Worker, calls: list[Call]) -> list[Outcome]:
+        replies: list[Outcome] = await self._exchange(worker, calls)
+        return replies
+
+    async def _exchange(self, worker: _Worker, message: Any) -> Any:
         try:
-            return await worker.call(calls)
+            return await worker.exchange(message)
         except WorkerGone:
             code = await worker.proc.wait()
             self._all.discard(worker)

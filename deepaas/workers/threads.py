@@ -7,6 +7,7 @@ import concurrent.futures
 import functools
 from typing import Any
 
+from deepaas.model.streams import served_locally
 from deepaas.model.wrapper import ModelWrapper
 from deepaas.workers.messages import Call, Result
 
@@ -35,7 +36,11 @@ class ThreadRunner:
 
     async def run(self, calls: list[Call]) -> list[Result]:
         """One answer or error per call: ``predict_batch`` once for a module that has it,
-        else ``predict`` (a coroutine one on the event loop) for each."""
+        else ``predict`` (a coroutine one on the event loop) for each. A generator returned
+        is stepped on these threads (an async one on the event loop) as it is read."""
+        return [served_locally(one, self.model, self._pool) for one in await self._run(calls)]
+
+    async def _run(self, calls: list[Call]) -> list[Result]:
         pairs = [(call.kwargs, call.accept) for call in calls]
         if self.model.batches:
             return await self._in_pool(self.model.predict_many, pairs)

@@ -2,8 +2,9 @@
 
 It loads the module, warms it, says :class:`~deepaas.workers.messages.Ready` (or
 :class:`~deepaas.workers.messages.Failed`) and then answers one list of calls at a time on the
-socket it was given, one outcome per call (``deepaas.workers.messages``). Answers are built here
-(JSON or raw bytes), so only bytes travel back; errors travel as plain data.
+socket it was given, one outcome per call (``deepaas.workers.messages``), and the items of
+the streams those answers hold, one per :class:`~deepaas.workers.messages.Pull`. Answers are
+built here (JSON or raw bytes), so only bytes travel back; errors travel as plain data.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from deepaas.exceptions import DeepaasError, ModelError
 from deepaas.lifeline import die_with_server
 from deepaas.model.wrapper import ModelWrapper
 from deepaas.workers.framing import WorkerGone, pack, read_blocking
-from deepaas.workers.messages import Call, Error, Failed, Outcome, Ready, Result
+from deepaas.workers.messages import Call, Close, Error, Failed, Outcome, Pull, Ready, Result
+from deepaas.workers.producing import Producers
 from deepaas.workers.warmed import load_or_failed
 
 __all__ = ["main", "serve"]
@@ -74,12 +76,17 @@ def main(argv: list[str]) -> int:
         return 1
     sock.sendall(pack(Ready()))
     loop = asyncio.new_event_loop()
+    producers = Producers(model, loop)
     while True:
         try:
-            calls: list[Call] = read_blocking(sock)
+            message: list[Call] | Pull | Close = read_blocking(sock)
         except WorkerGone:
+            producers.close_all()  # the server went: generators' finally blocks still run
             return 0
-        sock.sendall(pack(serve(model, loop, calls)))
+        if isinstance(message, (Pull, Close)):
+            sock.sendall(pack(producers.answer(message)))
+        else:
+            sock.sendall(pack(producers.register(serve(model, loop, message))))
 
 
 if __name__ == "__main__":

@@ -8,13 +8,14 @@ from aiohttp import web
 
 from deepaas.api.inputs import read_inputs
 from deepaas.api.keys import BODIES, METRICS, PREDICTIONS, REMOTE, SETTINGS
+from deepaas.api.streaming import send_stream
 from deepaas.exceptions import EndpointDisabled, NotProvided
 from deepaas.model.wrapper import ModelWrapper
 
 __all__ = ["predict"]
 
 
-async def predict(request: web.Request, model: ModelWrapper) -> web.Response:
+async def predict(request: web.Request, model: ModelWrapper) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     if not settings.predict_endpoint:
         raise EndpointDisabled("predictions are disabled on this server")
@@ -29,8 +30,14 @@ async def predict(request: web.Request, model: ModelWrapper) -> web.Response:
     began = time.perf_counter()
     answer = await request.app[PREDICTIONS].predict(model, inputs.kwargs, accept,
                                                     release=inputs.cleanup)
-    if settings.metrics:  # --nometrics takes this work off the hot path too
-        request.app[METRICS].prediction(model.name, time.perf_counter() - began)
+
+    def measured() -> None:
+        if settings.metrics:  # --nometrics takes this work off the hot path too
+            request.app[METRICS].prediction(model.name, time.perf_counter() - began)
+
+    if answer.stream is not None:  # items are sent as the module yields them
+        return await send_stream(request, answer, ended=measured)
+    measured()
     if answer.is_json:
         return web.Response(body=answer.body, content_type="application/json", charset="utf-8")
     return web.Response(body=answer.body, headers={"Content-Type": answer.content_type})

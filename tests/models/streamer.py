@@ -1,0 +1,78 @@
+"""A module whose predict streams: items yielded one by one, ordered by gate files.
+
+``gate``: before its last item the generator waits for this file. ``finished``: a file the
+generator's ``finally`` writes (with the number of items it yielded). ``fail_at``: raise
+after that many items. ``kind``: json (dicts), bytes, async (an async generator) or mixed (a
+value, then bytes); ``pause``: seconds before each item.
+"""
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from webargs import fields
+
+
+def get_predict_args():
+    return {
+        "n": fields.Int(load_default=3),
+        "gate": fields.Str(load_default=""),
+        "finished": fields.Str(load_default=""),
+        "fail_at": fields.Int(load_default=-1),
+        "kind": fields.Str(load_default="json"),
+        "pause": fields.Float(load_default=0.0),
+        "accept": fields.Str(load_default="application/json",
+                             validate=lambda v: v in ("application/json", "audio/wav")),
+    }
+
+
+def _wait_for(gate, deadline=30.0):
+    end = time.monotonic() + deadline
+    while gate and not os.path.exists(gate) and time.monotonic() < end:
+        time.sleep(0.005)
+
+
+def _item(kind, i):
+    if kind == "bytes" or (kind == "mixed" and i > 0):
+        return b"<%d>" % i
+    return {"i": i, "pid": os.getpid()}
+
+
+def _items(n, gate, finished, fail_at, kind, pause):
+    done = 0
+    try:
+        for i in range(n):
+            if i == fail_at:
+                raise RuntimeError("broke at item %d" % i)
+            if i == n - 1:
+                _wait_for(gate)
+            time.sleep(pause)
+            yield _item(kind, i)
+            done += 1
+    finally:
+        if finished:
+            Path(finished).write_text(str(done))
+
+
+async def _aitems(n, gate, finished, fail_at, kind, pause):
+    done = 0
+    try:
+        for i in range(n):
+            if i == fail_at:
+                raise RuntimeError("broke at item %d" % i)
+            if i == n - 1:
+                while gate and not os.path.exists(gate):
+                    await asyncio.sleep(0.005)
+            await asyncio.sleep(pause)
+            yield _item("json", i)
+            done += 1
+    finally:
+        if finished:
+            Path(finished).write_text(str(done))
+
+
+def predict(n, gate, finished, fail_at, kind, pause, accept):
+    if kind == "async":
+        return _aitems(n, gate, finished, fail_at, kind, pause)
+    return _items(n, gate, finished, fail_at, kind, pause)
