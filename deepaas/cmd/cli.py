@@ -4,8 +4,10 @@
 
 Run with no model and no METHOD, it lists the installed models and the methods each provides.
 The result is printed to standard output as JSON, and nothing else is: whatever the module
-prints, and every log line, goes to standard error. Exit codes: 0 success, 1 the module
-failed, 2 bad usage or invalid arguments.
+prints, and every log line, goes to standard error. A ``predict`` that streams (returns a
+generator) prints each item as one JSON line as soon as it is produced (NDJSON; bytes items go
+to the output file as they come). Exit codes: 0 success, 1 the module failed, 2 bad usage or
+invalid arguments.
 """
 
 from __future__ import annotations
@@ -16,15 +18,14 @@ import contextlib
 import datetime
 import io
 import logging
-import mimetypes
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, BinaryIO
 
 from deepaas import __version__
 from deepaas.cmd import cli_options
+from deepaas.cmd.cli_output import StreamSink, drain, drain_async, emit, write_answer
 from deepaas.cmd.progressbar import watch
 from deepaas.exceptions import (
     ConfigError,
@@ -169,48 +170,42 @@ def _spec(model: ModelWrapper, method: str) -> margs.ArgSpec:
     return model.predict_args if method == "predict" else model.train_args
 
 
-def _emit(out: BinaryIO, result: Any, target: str | None) -> None:
-    text = dumps(result)
-    out.write(text.encode("utf-8") + b"\n")
-    out.flush()
-    if target:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        Path(target).write_text(text + "\n", encoding="utf-8")
-
-
-def _binary_target(model: str, content_type: str, target: str | None) -> Path:
-    media = content_type.split(";")[0].strip()
-    extension = mimetypes.guess_extension(media) or ".bin"
-    if not target:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        return Path("%s-predict-%s%s" % (model, stamp, extension)).resolve()
-    path = Path(target)
-    if mimetypes.guess_type(path.name)[0] != media:
-        path = path.with_name(path.name + extension)
-    return path.resolve()
-
-
 def _predict(model: ModelWrapper, kwargs: dict[str, Any], out: BinaryIO,
              target: str | None) -> None:
     accept = kwargs.get("accept") if model.predict_args.has_accept else None
+    # A streamed answer is written while the uploads it may read still exist.
     with cli_options.temp_uploads(model.predict_args, kwargs) as converted:
-        answer: Answer
         if model.predict_is_async:
-            answer = asyncio.run(model.apredict(converted, accept))
+            asyncio.run(_apredict(model, converted, accept, out, target))
         else:
-            answer = model.predict(converted, accept)
-    if answer.is_json:
-        out.write(answer.body + b"\n")
-        out.flush()
-        if target:
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-            Path(target).write_bytes(answer.body + b"\n")
-        return
-    path = _binary_target(model.name, answer.content_type, target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(answer.body)
-    _emit(out, {"output": str(path), "content_type": answer.content_type,
-                "size": len(answer.body)}, None)
+            _write(model, model.predict(converted, accept), out, target)
+
+
+async def _apredict(model: ModelWrapper, kwargs: dict[str, Any], accept: str | None,
+                    out: BinaryIO, target: str | None) -> None:
+    """A coroutine ``predict``, and the async generator it may return, on one event loop."""
+    answer = await model.apredict(kwargs, accept)
+    if isinstance(answer.stream, AsyncIterator):
+        await _write_async(model, answer, out, target)
+    else:  # a sync generator blocks this loop, which has nothing else to do
+        _write(model, answer, out, target)
+
+
+def _write(model: ModelWrapper, answer: Answer, out: BinaryIO, target: str | None) -> None:
+    """An answer as it comes: whole, or item by item when it streams."""
+    if isinstance(answer.stream, AsyncIterator):
+        asyncio.run(_write_async(model, answer, out, target))
+    elif answer.stream is not None:
+        with StreamSink(out, model.name, answer.content_type, target) as sink:
+            drain(model, answer.stream, sink)
+    else:
+        write_answer(model.name, answer, out, target)
+
+
+async def _write_async(model: ModelWrapper, answer: Answer, out: BinaryIO,
+                       target: str | None) -> None:
+    with StreamSink(out, model.name, answer.content_type, target) as sink:
+        await drain_async(model, answer.stream, sink)
 
 
 def _train(model: ModelWrapper, kwargs: dict[str, Any], out: BinaryIO,
@@ -222,7 +217,7 @@ def _train(model: ModelWrapper, kwargs: dict[str, Any], out: BinaryIO,
             output = model.call("train", **converted)
     job.status, job.output = JobStatus.DONE, jsonable(output)
     job.finish_date = datetime.datetime.now()
-    _emit(out, record(job, with_metrics=True), target)
+    emit(out, record(job, with_metrics=True), target)
 
 
 def _without_model(argv: list[str], out: BinaryIO) -> int | None:
@@ -255,11 +250,11 @@ def _run(argv: list[str], out: BinaryIO) -> int:
     args = _parse(_parser(model), argv, out)
     target = getattr(args, OUTPUT, None)
     if args.method == "get_metadata":
-        _emit(out, model.metadata(), target)
+        emit(out, model.metadata(), target)
         return 0
     if args.method == "warm":
         model.warm()
-        _emit(out, {"model": model.name, "warmed": True}, target)
+        emit(out, {"model": model.name, "warmed": True}, target)
         return 0
     spec = _spec(model, args.method)
     kwargs = margs.validate(spec, cli_options.collect(spec, args))
