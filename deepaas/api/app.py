@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp_cors
 from aiohttp import web
@@ -30,6 +31,7 @@ from deepaas.api.keys import (
     SETTINGS,
     STATE,
     WARMUP,
+    WEBHOOKS,
     ServerState,
 )
 from deepaas.api.metrics import Metrics
@@ -44,15 +46,18 @@ from deepaas.jobs.executor import Executor, LocalExecutor
 from deepaas.jobs.indexed import IndexedStore
 from deepaas.jobs.manager import JobManager
 from deepaas.jobs.outputs import Uploader
+from deepaas.jobs.records import Job
 from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.jobs.store import JobStore
+from deepaas.jobs.v2record import record
 from deepaas.model.loading import Registry
 from deepaas.storage.remote import RemoteData, RemoteOptions
+from deepaas.webhooks import Lookup, WebhookOptions, Webhooks
 from deepaas.workers.processes import ProcessRunner
 from deepaas.workers.service import Predictions, PredictOptions, RunnerFactory
 from deepaas.workers.threads import ThreadRunner
 
-__all__ = ["create_app", "job_index", "job_store", "remote_options"]
+__all__ = ["create_app", "job_index", "job_store", "remote_options", "webhook_options"]
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -61,6 +66,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     # Modules find the data dir here (deepaas.data_dir()), in the server and its trainings.
     os.environ[ENV_DATA_DIR] = str(Path(app[SETTINGS].data_dir).resolve())
     await app[JOBS].start()  # first: a store out of reach is one line, said before anything
+    await app[WEBHOOKS].start()  # after the job managers: it looks up what armed jobs became
     # What processes killed before they could clean up (kill -9) left in our temp folders.
     await asyncio.to_thread(sweep_orphans, [Path(app[SETTINGS].tmp_dir or tempfile.gettempdir()),
                                             *app[REMOTE].temp_dirs])
@@ -74,6 +80,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         if not app[WARMUP].done():
             app[WARMUP].cancel()
         await asyncio.gather(app[WARMUP], return_exceptions=True)
+        # Sending stops first; the trainings stopped next are still written to the outbox,
+        # and delivered by the next start.
+        await app[WEBHOOKS].close()
         await app[JOBS].close()
         await app[PREDICTIONS].close()
         await app[REMOTE].close()
@@ -121,14 +130,18 @@ def _predict_options(settings: Settings) -> PredictOptions:
                           batch_delay_ms=settings.max_batch_delay_ms)
 
 
-def _job_manager(settings: Settings, ray: RayConnection | None, store: JobStore) -> JobManager:
+def _job_manager(settings: Settings, ray: RayConnection | None, store: JobStore,
+                 webhooks: Webhooks) -> JobManager:
+    async def ended(job: Job) -> None:
+        await webhooks.ended(job.uuid, record(job))
+
     return JobManager(
         store, Path(settings.data_dir), warm=settings.warm,
         cancel_grace=settings.cancel_grace, tmp_dir=settings.tmp_dir or None,
         limits=Limits(total=settings.max_trainings, per_model=settings.trainings_per_model,
                       waiting=settings.max_waiting_trainings),
         executor=_executor(settings, ray), replica_timeout=settings.replica_timeout,
-        outputs=_outputs(settings))
+        outputs=_outputs(settings), on_end=ended)
 
 
 def _outputs(settings: Settings) -> Uploader | None:
@@ -146,6 +159,21 @@ def remote_options(settings: Settings) -> RemoteOptions:
                          private=settings.remote_private, max_size=settings.remote_max_size,
                          timeout=settings.remote_timeout, cache_max_size=settings.cache_max_size,
                          auth=settings.storage_auth)
+
+
+def webhook_options(settings: Settings) -> WebhookOptions:
+    """What webhooks need of the settings (``--webhook-allow`` and friends)."""
+    return WebhookOptions(patterns=settings.webhook_allow, private=settings.webhook_private,
+                          secret=settings.webhook_secret)
+
+
+def _finished_training(store: JobStore) -> Lookup:
+    """The record of a training that has ended, as a webhook delivers it; None otherwise."""
+    async def lookup(uuid: str) -> dict[str, Any] | None:
+        job = await store.get(uuid)
+        return record(job) if job is not None and job.status.is_terminal() else None
+
+    return lookup
 
 
 def _allow_cors(app: web.Application, origins: tuple[str, ...]) -> None:
@@ -182,7 +210,9 @@ def create_app(settings: Settings, registry: Registry,
     app[PREDICTIONS] = Predictions(list(registry.models.values()), _runners(settings, ray),
                                    _predict_options(settings))
     app[JOB_STORE] = job_store(settings)
-    app[JOBS] = _job_manager(settings, ray, app[JOB_STORE])
+    app[WEBHOOKS] = Webhooks(webhook_options(settings), Path(settings.data_dir, "webhooks"),
+                             _finished_training(app[JOB_STORE]))
+    app[JOBS] = _job_manager(settings, ray, app[JOB_STORE], app[WEBHOOKS])
     app[REMOTE] = RemoteData(remote_options(settings))
     app[BODIES] = BodyBudget(settings.max_buffered)
     if debug_capture is not None:

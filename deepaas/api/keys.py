@@ -15,11 +15,12 @@ from deepaas.jobs.indexed import IndexedStore
 from deepaas.jobs.manager import JobManager
 from deepaas.model.loading import Registry
 from deepaas.storage.remote import RemoteData
+from deepaas.webhooks import Webhooks
 from deepaas.workers.service import Predictions
 
 __all__ = ["SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS", "WARMUP",
            "STATE", "ServerState", "METRICS", "REMOTE", "BODIES",
-           "JOB_STORE", "ROUTES", "SPEC_TEXTS"]
+           "JOB_STORE", "ROUTES", "SPEC_TEXTS", "WEBHOOKS"]
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
@@ -35,6 +36,7 @@ ROUTES = web.AppKey("routes", dict)
 WARMUP = web.AppKey("warmup", asyncio.Task)
 REMOTE = web.AppKey("remote", RemoteData)
 BODIES = web.AppKey("bodies", BodyBudget)
+WEBHOOKS = web.AppKey("webhooks", Webhooks)
 
 
 @dataclasses.dataclass

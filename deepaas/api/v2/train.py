@@ -10,9 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
-from deepaas.api.inputs import read_inputs
-from deepaas.api.keys import BODIES, JOBS, REMOTE, SETTINGS, STATE
+from deepaas.api.inputs import Inputs, read_inputs
+from deepaas.api.keys import BODIES, JOBS, REMOTE, SETTINGS, STATE, WEBHOOKS
 from deepaas.api.render import json_response
+from deepaas.api.webhook import webhook_url
 from deepaas.exceptions import EndpointDisabled, InvalidInput
 from deepaas.jobs.manager import JobManager
 from deepaas.jobs.records import Job, JobStatus
@@ -67,13 +68,21 @@ def _enabled(handler: Handler) -> Handler:
 
 @_enabled
 async def start(request: web.Request, model: ModelWrapper) -> web.Response:
+    hook = await webhook_url(request)  # 422 for a refused one, before anything is read
     inputs = await read_inputs(request, model.train_args, request.app[SETTINGS],
                                request.app[REMOTE], request.app[BODIES])
-    jobs = request.app[JOBS]
     # The job owns the uploads from here; shielded, so a client leaving mid-submit cannot
-    # leave a half-registered job behind.
-    job = await asyncio.shield(jobs.submit(model, inputs.kwargs, inputs.files, inputs.urls))
-    return json_response(_record(job, jobs))
+    # leave a half-registered job (or one whose webhook is not armed) behind.
+    job = await asyncio.shield(_submit(request.app, model, inputs, hook))
+    return json_response(_record(job, request.app[JOBS]))
+
+
+async def _submit(app: web.Application, model: ModelWrapper, inputs: Inputs,
+                  hook: str | None) -> Job:
+    job = await app[JOBS].submit(model, inputs.kwargs, inputs.files, inputs.urls)
+    if hook:
+        await app[WEBHOOKS].arm(job.uuid, hook)
+    return job
 
 
 @_enabled
