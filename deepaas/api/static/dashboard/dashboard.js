@@ -7,6 +7,7 @@ import { loadCatalog } from "./catalog.js";
 import { isActive, jobDuration, progressBar, statusLabel } from "./jobs.js";
 import { clearErrors, formValues, formWithSubmit, placeValues, showErrors } from "./forms.js";
 import { drawChart } from "./chart.js";
+import { isStream, showStream } from "./stream.js";
 
 const view = document.getElementById("view");
 
@@ -79,6 +80,7 @@ function tryIt(section, model) {
       if (!resp.ok) throw await failure(resp);
       const took = ((performance.now() - started) / 1000).toFixed(2);
       const type = (resp.headers.get("Content-Type") || "application/octet-stream").split(";")[0].trim();
+      if (isStream(type)) return await showStream(resp, result, type, started);  // item by item
       const blob = await resp.blob();
       const url = URL.createObjectURL(blob);
       urls.push(url);
