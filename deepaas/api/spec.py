@@ -36,10 +36,13 @@ from deepaas.api.routes import (
 )
 from deepaas.api.spec_args import BINARY, ArgumentDocs, unique_schema_names
 from deepaas.api.spec_definitions import DEFINITIONS, VALIDATION_ERRORS
+from deepaas.api.streaming import EVENTS
 from deepaas.config import Settings, api_keys
 from deepaas.model.args import ArgSpec
 from deepaas.model.loading import Registry
 from deepaas.model.outputs import JSON_TYPES
+from deepaas.model.streams import BINARY as OCTET_STREAM
+from deepaas.model.streams import NDJSON
 from deepaas.model.wrapper import ModelWrapper
 
 __all__ = ["swagger", "openapi", "setup_specs", "PREDICTION_RESPONSE"]
@@ -171,13 +174,16 @@ class _Builder:
 
     def _operation(self, doc: Doc, model: ModelWrapper | None, answer: str) -> dict[str, Any]:
         produces: Any = doc.produces
+        responses = doc.responses
         if produces is None:  # what the model's predict offers
             assert model is not None
             args = model.predict_args
             produces = list(args.accept_choices) if args.accept_choices else [_JSON]
+            if model.streams:
+                produces, responses = _streamed(produces, responses)
         op = self._op(doc.tag, doc.summary, {
             code: (text, answer if schema == ANSWER else schema)
-            for code, text, schema in doc.responses}, produces, doc.description)
+            for code, text, schema in responses}, produces, doc.description)
         for param in doc.params:
             if param is Param.UUID:
                 self._with_uuid(op)
@@ -266,3 +272,18 @@ def setup_specs(app: web.Application) -> None:
     settings, registry = app[SETTINGS], app[REGISTRY]
     app[SPECS] = {"swagger": swagger(settings, registry), "openapi": openapi(settings, registry)}
     app[SPEC_TEXTS] = {name: json.dumps(document) for name, document in app[SPECS].items()}
+
+_STREAMED = ("The prediction's items as the model yields them: one JSON value per line "
+             "(application/x-ndjson), server-sent events (data: <json>) when the request "
+             "accepts text/event-stream, or raw bytes; a failure after the first item ends "
+             "the body with an {\"error\": ...} line or an 'event: error'")
+
+
+def _streamed(produces: list[str], responses: tuple[tuple[str, str, Any], ...]
+              ) -> tuple[list[str], tuple[tuple[str, str, Any], ...]]:
+    """The media types and answers of a predict that is a generator (or an async one)."""
+    raw = [media for media in produces if media not in (_JSON, "*/*")]
+    media = [NDJSON, EVENTS, *(raw or [OCTET_STREAM])]
+    return media, tuple((code, _STREAMED, {"type": "string"}) if code == "200"
+                        else (code, text, schema)
+                        for code, text, schema in responses)

@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 
+from deepaas.api.keys import WEBHOOKS
 from deepaas.model.loading import Registry
 from tests.conftest import wrapper
 from tests.helpers import poll_job, wait_file
@@ -83,6 +84,19 @@ async def test_without_webhook_allow_a_webhook_url_is_refused(make_client: Any) 
     assert resp.status == 422
     assert "webhooks are off" in (await resp.json())["message"]
     assert (await client.post(URL)).status == 200  # no header: trainings as ever
+
+
+async def test_a_failing_hook_never_breaks_the_trainings(make_client: Any,
+                                                         monkeypatch: Any) -> None:
+    client = await make_client("trainer", **ON)
+
+    async def broken(uuid: str, record: dict[str, Any]) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(client.app[WEBHOOKS], "ended", broken)
+    for epochs in ("1", "2"):
+        uuid = (await (await client.post(URL, params={"epochs": epochs})).json())["uuid"]
+        assert (await poll_job(client, URL, uuid))["status"] == "done"
 
 
 async def test_a_training_stopped_by_a_shutdown_is_delivered_after_the_restart(
