@@ -34,6 +34,8 @@ SOURCES = {
     "locations": "tests.models.locations",
     "demo": "deepaas_demo.api",
     "streamer": "tests.models.streamer",
+    "astreamer": "tests.models.astreamer",
+    "agenmod": "tests.models.agenmod",
 }
 
 

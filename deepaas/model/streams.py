@@ -206,7 +206,7 @@ class Releasing:
     async def next(self) -> Chunk | None:
         try:
             chunk = await self._inner.next()
-        except BaseException:
+        except Exception:  # not when cancelled: closing may wait for the step (abandon)
             await self.aclose()
             raise
         if chunk is None:

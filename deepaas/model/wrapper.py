@@ -161,6 +161,13 @@ class ModelWrapper:
     def predict_is_async(self) -> bool:
         return inspect.iscoroutinefunction(getattr(self.obj, "predict", None))
 
+    @property
+    def streams(self) -> bool:
+        """``predict`` is a generator function (or an async one): its answers stream. A
+        ``predict`` that returns a generator streams too, though nothing tells it before."""
+        func = getattr(self.obj, "predict", None)
+        return inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)
+
     def _method(self, method: str) -> Callable[..., Any]:
         func = getattr(self.obj, method, None)
         if not callable(func):

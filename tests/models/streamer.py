@@ -3,7 +3,8 @@
 ``gate``: before its last item the generator waits for this file. ``finished``: a file the
 generator's ``finally`` writes (with the number of items it yielded). ``fail_at``: raise
 after that many items. ``kind``: json (dicts), bytes, async (an async generator) or mixed (a
-value, then bytes); ``pause``: seconds before each item.
+value, then bytes); ``pause``: seconds before each item; ``size``: characters of padding in
+each; ``progress``: a file that holds how many items were yielded so far.
 """
 
 import asyncio
@@ -22,6 +23,8 @@ def get_predict_args():
         "fail_at": fields.Int(load_default=-1),
         "kind": fields.Str(load_default="json"),
         "pause": fields.Float(load_default=0.0),
+        "size": fields.Int(load_default=0),
+        "progress": fields.Str(load_default=""),
         "accept": fields.Str(load_default="application/json",
                              validate=lambda v: v in ("application/json", "audio/wav")),
     }
@@ -33,13 +36,13 @@ def _wait_for(gate, deadline=30.0):
         time.sleep(0.005)
 
 
-def _item(kind, i):
+def _item(kind, i, size=0):
     if kind == "bytes" or (kind == "mixed" and i > 0):
-        return b"<%d>" % i
-    return {"i": i, "pid": os.getpid()}
+        return b"<%d>" % i + b"x" * size
+    return {"i": i, "pid": os.getpid(), **({"pad": "x" * size} if size else {})}
 
 
-def _items(n, gate, finished, fail_at, kind, pause):
+def _items(n, gate, finished, fail_at, kind, pause, size=0, progress=""):
     done = 0
     try:
         for i in range(n):
@@ -48,8 +51,10 @@ def _items(n, gate, finished, fail_at, kind, pause):
             if i == n - 1:
                 _wait_for(gate)
             time.sleep(pause)
-            yield _item(kind, i)
+            yield _item(kind, i, size)
             done += 1
+            if progress:
+                Path(progress).write_text(str(done))
     finally:
         if finished:
             Path(finished).write_text(str(done))
@@ -72,7 +77,7 @@ async def _aitems(n, gate, finished, fail_at, kind, pause):
             Path(finished).write_text(str(done))
 
 
-def predict(n, gate, finished, fail_at, kind, pause, accept):
+def predict(n, gate, finished, fail_at, kind, pause, size, progress, accept):
     if kind == "async":
         return _aitems(n, gate, finished, fail_at, kind, pause)
-    return _items(n, gate, finished, fail_at, kind, pause)
+    return _items(n, gate, finished, fail_at, kind, pause, size, progress)
