@@ -20,6 +20,7 @@ from deepaas.api import routes, spec
 from deepaas.api.bodies import BodyBudget
 from deepaas.api.draining import Draining
 from deepaas.api.keys import (
+    ASYNC_PREDICTIONS,
     BODIES,
     DEBUG_CAPTURE,
     JOB_STORE,
@@ -42,10 +43,12 @@ from deepaas.config import Settings, api_keys
 from deepaas.debug import DebugCapture
 from deepaas.files import sweep_orphans
 from deepaas.jobs.active import Limits
+from deepaas.jobs.async_predictions import AsyncPredictions
 from deepaas.jobs.executor import Executor, LocalExecutor
 from deepaas.jobs.indexed import IndexedStore
 from deepaas.jobs.manager import JobManager
 from deepaas.jobs.outputs import Uploader
+from deepaas.jobs.prediction_records import PredictionStore
 from deepaas.jobs.records import Job
 from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.jobs.store import JobStore
@@ -66,6 +69,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     # Modules find the data dir here (deepaas.data_dir()), in the server and its trainings.
     os.environ[ENV_DATA_DIR] = str(Path(app[SETTINGS].data_dir).resolve())
     await app[JOBS].start()  # first: a store out of reach is one line, said before anything
+    await app[ASYNC_PREDICTIONS].start()  # in the job store, which is open now
     await app[WEBHOOKS].start()  # after the job managers: it looks up what armed jobs became
     # What processes killed before they could clean up (kill -9) left in our temp folders.
     await asyncio.to_thread(sweep_orphans, [Path(app[SETTINGS].tmp_dir or tempfile.gettempdir()),
@@ -83,6 +87,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         # Sending stops first; the trainings stopped next are still written to the outbox,
         # and delivered by the next start.
         await app[WEBHOOKS].close()
+        await app[ASYNC_PREDICTIONS].close()  # ended as error, written before the store closes
         await app[JOBS].close()
         await app[PREDICTIONS].close()
         await app[REMOTE].close()
@@ -96,6 +101,26 @@ def job_index(settings: Settings) -> JobStore:
 
         return PostgresStore(settings.job_store)
     return SQLiteStore(Path(settings.data_dir) / "jobs.sqlite3")
+
+
+def _async_predictions(settings: Settings, store: IndexedStore, jobs: JobManager,
+                       predictions: Predictions) -> AsyncPredictions:
+    """Asynchronous predictions: records in the job store's database, each run in its
+    model's usual prediction line."""
+    index = store.index
+    if isinstance(index, SQLiteStore):
+        from deepaas.jobs.sqlite_predictions import SQLitePredictions
+
+        records: PredictionStore = SQLitePredictions(index)
+    else:
+        from deepaas.jobs.postgres import PostgresStore
+        from deepaas.jobs.postgres_predictions import PostgresPredictions
+
+        assert isinstance(index, PostgresStore)
+        records = PostgresPredictions(index)
+    return AsyncPredictions(records, predictions.predict, settings.keep_predictions,
+                            jobs.replica_id, shared=store.shared,
+                            stale_after=settings.replica_timeout, base_path=settings.base_path)
 
 
 def job_store(settings: Settings) -> IndexedStore:
@@ -213,6 +238,8 @@ def create_app(settings: Settings, registry: Registry,
     app[WEBHOOKS] = Webhooks(webhook_options(settings), Path(settings.data_dir, "webhooks"),
                              _finished_training(app[JOB_STORE]))
     app[JOBS] = _job_manager(settings, ray, app[JOB_STORE], app[WEBHOOKS])
+    app[ASYNC_PREDICTIONS] = _async_predictions(settings, app[JOB_STORE], app[JOBS],
+                                                app[PREDICTIONS])
     app[REMOTE] = RemoteData(remote_options(settings))
     app[BODIES] = BodyBudget(settings.max_buffered)
     if debug_capture is not None:

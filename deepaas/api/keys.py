@@ -11,6 +11,7 @@ from deepaas.api.bodies import BodyBudget
 from deepaas.api.metrics import Metrics
 from deepaas.config import Settings
 from deepaas.debug import DebugCapture
+from deepaas.jobs.async_predictions import AsyncPredictions
 from deepaas.jobs.indexed import IndexedStore
 from deepaas.jobs.manager import JobManager
 from deepaas.model.loading import Registry
@@ -20,7 +21,7 @@ from deepaas.workers.service import Predictions
 
 __all__ = ["SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS", "WARMUP",
            "STATE", "ServerState", "METRICS", "REMOTE", "BODIES",
-           "JOB_STORE", "ROUTES", "SPEC_TEXTS", "WEBHOOKS"]
+           "JOB_STORE", "ROUTES", "SPEC_TEXTS", "ASYNC_PREDICTIONS", "WEBHOOKS"]
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
@@ -36,6 +37,7 @@ ROUTES = web.AppKey("routes", dict)
 WARMUP = web.AppKey("warmup", asyncio.Task)
 REMOTE = web.AppKey("remote", RemoteData)
 BODIES = web.AppKey("bodies", BodyBudget)
+ASYNC_PREDICTIONS = web.AppKey("async_predictions", AsyncPredictions)  # Prefer: respond-async
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
 
 

@@ -26,7 +26,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from deepaas.api import dashboard, docs, monitoring
 from deepaas.api.keys import REGISTRY, ROUTES, SETTINGS
-from deepaas.api.v2 import debug, health, models, predict, train, versions
+from deepaas.api.v2 import debug, health, models, predict, predictions, train, versions
 from deepaas.config import Settings
 from deepaas.model.wrapper import ModelWrapper
 
@@ -59,6 +59,8 @@ class Param(enum.Enum):
     FILE_PATH = "an output file's name in the path"
     LIST_FILTERS = "the training list's filters in the query"
     LOG_FOLLOW = "the log's ?follow in the query"
+    PREDICTION_UUID = "the asynchronous prediction's uuid in the path"
+    PREDICTION_FILTERS = "the asynchronous predictions list's filters in the query"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +128,11 @@ _UNKNOWN = ("404", "Unknown training (plain text: 404: Not Found)", None)
 _NOT_READY = ("503", "Not ready: warming up, failed to start, or stopping", "Failure")
 _DEBUG = "Return debug information if enabled by API."
 _TRAIN = "/v2/models/{model}/train/"
+_ASYNC = "/v2/models/{model}/predictions/"  # never ending in predict/: clients take the first
+_NO_PREDICTION = ("404", "Unknown asynchronous prediction", "Failure")
+_ACCEPTED = ("202", "With the header Prefer: respond-async (RFC 7240): the asynchronous "
+             "prediction's record, at once; its Location header says where to poll it",
+             "AsyncPrediction")
 
 TABLE: tuple[Entry, ...] = (
     Route("GET", "/", versions.get_versions, Doc("versions", "Get available API versions", (
@@ -145,7 +152,7 @@ TABLE: tuple[Entry, ...] = (
         ("200", "The model's metadata", "ModelMeta"),))),
     Route("POST", "/v2/models/{model}/predict/", predict.predict, Doc(
         "models", "Make a prediction given the input data", (
-            ("200", "The prediction", ANSWER), _FAILURE,
+            ("200", "The prediction", ANSWER), _ACCEPTED, _FAILURE,
             ("422", "Invalid arguments", "ValidationErrors"),
             ("500", "The model failed", "Failure"),
             ("501", "The model does not provide predict()", "Failure")),
@@ -178,6 +185,30 @@ TABLE: tuple[Entry, ...] = (
         description="The record's files lists them; with an output storage they were "
                     "uploaded there instead (each entry has its url).",
         params=(Param.UUID, Param.FILE_PATH)), access=Access.KEY, name="file"),
+    # Asynchronous predictions (POST predict/ with Prefer: respond-async), after the trainings.
+    Route("GET", _ASYNC, predictions.list_predictions, Doc(
+        "models", "Get a list of asynchronous predictions (running or ended)", (
+            ("200", "The model's asynchronous predictions", "AsyncPredictionList"),
+            ("422", "Invalid filters", "ValidationErrors")),
+        params=(Param.PREDICTION_FILTERS,)), access=Access.KEY, name="predictions"),
+    Route("GET", _ASYNC + "{uuid}", predictions.get_prediction, Doc(
+        "models", "Get the record of an asynchronous prediction", (
+            ("200", "The record, with the result once done", "AsyncPrediction"),
+            _NO_PREDICTION), params=(Param.PREDICTION_UUID,)), access=Access.KEY,
+        name="prediction"),
+    Route("DELETE", _ASYNC + "{uuid}", predictions.cancel_prediction, Doc(
+        "models", "Cancel an asynchronous prediction", (
+            ("200", "The record: cancelled, or as it ended before", "AsyncPrediction"),
+            _NO_PREDICTION), params=(Param.PREDICTION_UUID,)), access=Access.KEY,
+        name="prediction"),
+    Route("GET", _ASYNC + "{uuid}/result", predictions.get_result, Doc(
+        "models", "Download the answer of a done asynchronous prediction", (
+            ("200", "The answer, with its media type (JSON, or a binary one)", None),
+            ("404", "Unknown prediction, or not done", "Failure")),
+        produces=("application/octet-stream", JSON),
+        description="The body the prediction would have answered synchronously; a binary "
+                    "answer is only here (the record gives its result_url).",
+        params=(Param.PREDICTION_UUID,)), access=Access.KEY, name="prediction_result"),
     # Probes and metrics, after the models: clients take the first path ending in predict/.
     Route("GET", "/v2/health/live", health.live, Doc("health", "The server process answers", (
         ("200", "Alive", None),)), head=True),

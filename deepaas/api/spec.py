@@ -71,6 +71,12 @@ _LIST_FILTERS = (
     ("limit", "integer", "At most this many trainings"),
     ("offset", "integer", "Skip this many trainings first (oldest first)"),
 )
+_PREDICTION_FILTERS = (
+    ("status", "string", "Only predictions in these states (comma-separated): running, done, "
+                         "error, cancelled"),
+    ("limit", "integer", "At most this many predictions"),
+    ("offset", "integer", "Skip this many predictions first (oldest first)"),
+)
 _LOG_FOLLOW = (("follow", "boolean", "Keep the answer open and stream new lines until the "
                                      "training ends"),)
 
@@ -106,6 +112,8 @@ class _Builder:
         for name, schema in DEFINITIONS:
             self.spec.components.schema(name, schema=schema)
         self.spec.components.schema("TrainingList", {"type": "array", "items": "Training"})
+        self.spec.components.schema("AsyncPredictionList", {"type": "array",
+                                                            "items": "AsyncPrediction"})
         self.spec.components.schema("ValidationErrors", VALIDATION_ERRORS)
         answers = self._prediction_schemas()
         secured = bool(api_keys(self.settings))
@@ -185,7 +193,7 @@ class _Builder:
             code: (text, answer if schema == ANSWER else schema)
             for code, text, schema in responses}, produces, doc.description)
         for param in doc.params:
-            if param is Param.UUID:
+            if param in (Param.UUID, Param.PREDICTION_UUID):
                 self._with_uuid(op)
             elif param is Param.FILE_PATH:
                 path: dict[str, Any] = {"in": "path", "name": "path", "required": True,
@@ -194,6 +202,8 @@ class _Builder:
                 op["parameters"].append(path)
             elif param is Param.LIST_FILTERS:
                 self._with_query(op, _LIST_FILTERS)
+            elif param is Param.PREDICTION_FILTERS:
+                self._with_query(op, _PREDICTION_FILTERS)
             elif param is Param.LOG_FOLLOW:
                 self._with_query(op, _LOG_FOLLOW)
             else:
@@ -211,7 +221,7 @@ class _Builder:
         if self.v2:
             op["produces"] = list(produces)
         op["responses"] = {
-            code: self._response(text, schema, produces if code.startswith("2") else (_JSON,))
+            code: self._response(text, schema, produces if code in ("200", "204") else (_JSON,))
             for code, (text, schema) in responses.items()
         }
         return op

@@ -91,6 +91,24 @@ class _Training(_Doc):
                        "and, when uploaded to the output storage, url"})
 
 
+class _AsyncPrediction(_Doc):
+    uuid = _text("Asynchronous prediction identifier", required=True)
+    model = _text("The model asked", required=True)
+    status = _text("running, then done, error or cancelled", required=True,
+                   validate=marshmallow.validate.OneOf(
+                       [s.value for s in JobStatus if s.v2 == s.value]))
+    date = _text("When it was asked", required=True)
+    finish_date = _text("When it ended")
+    duration = _text("From the request to its end")
+    args = fields.Dict(metadata={"description": "The arguments the prediction was given"})
+    result = fields.Raw(metadata={
+        "description": "Once done with a JSON answer: that answer, as a synchronous "
+                       "prediction returns it"})
+    result_url = _text("Once done with a binary answer: where to download it")
+    content_type = _text("The media type of that binary answer")
+    message = _text("Why it failed (status error)")
+
+
 class _Prediction(_Doc):
     status = _text("Response status message", required=True)
     predictions = fields.Raw(required=True, metadata={"description": "What predict() returned"})
@@ -107,6 +125,7 @@ DEFINITIONS: tuple[tuple[str, type[marshmallow.Schema]], ...] = (
     ("TrainingResult", _TrainingResult),
     ("Training", _Training),
     ("Prediction", _Prediction),
+    ("AsyncPrediction", _AsyncPrediction),
 )
 VALIDATION_ERRORS = {
     "type": "object",

@@ -161,6 +161,8 @@ class Dispatcher:
         if self._direct:
             return await self._await_direct(kwargs, accept, release)
         if self.waiting >= self._max_queue:
+            self._drop_abandoned()
+        if self.waiting >= self._max_queue:
             if release is not None:
                 release()
             raise Overloaded("Model '%s' has %d predictions waiting already; try again shortly"
@@ -199,6 +201,20 @@ class Dispatcher:
         if self._timeout is not None:
             stream = Timed(stream, self._timeout, self.model.name)
         return dataclasses.replace(result, stream=stream)
+
+    def _drop_abandoned(self) -> None:
+        """Take out of the line, before refusing anyone, what its clients gave up while it
+        waited (a client gone, an asynchronous prediction cancelled): their places are free.
+        Only when the line looks full, so the common path never walks the queue."""
+        kept = []
+        while not self._queue.empty():
+            call = self._queue.get_nowait()
+            if call.future.done():
+                call.done()
+            else:
+                kept.append(call)
+        for call in kept:  # in their order
+            self._queue.put_nowait(call)
 
     def _ready(self, first: _Waiting) -> list[_Waiting]:
         """``first`` and, without a timeout, this consumer's share of what already waits:

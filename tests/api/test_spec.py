@@ -57,7 +57,9 @@ def test_swagger_document_has_the_reference_shape():
     assert doc["info"]["version"] and doc["info"]["description"]
     per_model = ["/v2/models/%s/", "/v2/models/%s/predict/", "/v2/models/%s/train/",
                  "/v2/models/%s/train/{uuid}", "/v2/models/%s/train/{uuid}/logs",
-                 "/v2/models/%s/train/{uuid}/files/{path}"]
+                 "/v2/models/%s/train/{uuid}/files/{path}",
+                 "/v2/models/%s/predictions/", "/v2/models/%s/predictions/{uuid}",
+                 "/v2/models/%s/predictions/{uuid}/result"]
     assert list(doc["paths"]) == ["/", "/v2/", "/v2/debug/", "/v2/models/"] + [
         p % name for name in ("fake", "plain") for p in per_model] + [
         "/v2/health/live", "/v2/health/ready", "/v2/models/fake/ready",
@@ -71,6 +73,10 @@ def test_swagger_document_has_the_reference_shape():
     assert doc["definitions"]["TrainingList"]["items"] == {"$ref": "#/definitions/Training"}
     assert doc["definitions"]["Training"]["properties"]["status"]["enum"] == [
         "running", "done", "error", "cancelled"]
+    assert doc["definitions"]["AsyncPredictionList"]["items"] == {
+        "$ref": "#/definitions/AsyncPrediction"}
+    predict = doc["paths"]["/v2/models/fake/predict/"]["post"]["responses"]
+    assert predict["202"]["schema"] == {"$ref": "#/definitions/AsyncPrediction"}
     json.dumps(doc, allow_nan=False)
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from deepaas.api.inputs import read_inputs
 from deepaas.api.keys import BODIES, METRICS, PREDICTIONS, REMOTE, SETTINGS
 from deepaas.api.streaming import send_stream
+from deepaas.api.v2 import predictions
 from deepaas.exceptions import EndpointDisabled, NotProvided
 from deepaas.model.wrapper import ModelWrapper
 
@@ -25,6 +26,8 @@ async def predict(request: web.Request, model: ModelWrapper) -> web.StreamRespon
     inputs = await read_inputs(request, spec, settings, request.app[REMOTE],
                                request.app[BODIES])
     accept = inputs.kwargs.get("accept") if spec.has_accept else None
+    if predictions.respond_async(request):  # Prefer: respond-async: 202, poll the record
+        return await predictions.submit(request, model, inputs, accept)
     # The uploads are removed once the prediction is over (or dropped unrun), not when the
     # client leaves: a prediction already running may still be reading them.
     began = time.perf_counter()
