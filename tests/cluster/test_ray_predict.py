@@ -4,12 +4,14 @@ timeouts and crashes handled as with local worker processes."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 
 import aiohttp
 import pytest
 
+from tests.helpers import wait_file
 from tests.workers.test_dispatch import BATCHER as BATCH_URL
 
 pytestmark = pytest.mark.cluster
@@ -77,3 +79,27 @@ async def test_batching_and_backpressure_hold_on_ray(make_client, ray_cluster):
     small = await make_client("remote", predict_executor="ray", max_queue=1)
     answers = await asyncio.gather(*(_predict(small, sleep="1") for _ in range(4)))
     assert sorted(status for status, _ in answers)[-1] == 503  # the line is bounded
+
+
+async def test_a_streamed_answer_comes_item_by_item_from_the_actor(make_client, ray_cluster,
+                                                                   tmp_path):
+    client = await make_client("streamer", predict_executor="ray")
+    url = "/v2/models/streamer/predict/"
+    gate, finished = tmp_path / "gate", tmp_path / "finished"
+    resp = await client.post(url, params={"n": "3", "gate": str(gate),
+                                          "finished": str(finished)})
+    assert resp.headers["Content-Type"] == "application/x-ndjson"
+    first = json.loads(await resp.content.readline())
+    assert first["i"] == 0 and first["pid"] != os.getpid()
+    assert not finished.exists()
+    gate.touch()
+    assert [json.loads(line)["i"] for line in (await resp.read()).splitlines()] == [1, 2]
+    # a client that leaves mid-stream: the actor closes the generator and serves again
+    left = tmp_path / "left"
+    resp = await client.post(url, params={"n": "100000", "pause": "0.01",
+                                          "finished": str(left)})
+    await resp.content.readline()
+    resp.close()
+    await wait_file(left)
+    again = await client.post(url, params={"n": "1"})
+    assert json.loads(await again.read())["pid"] == first["pid"]
