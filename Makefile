@@ -57,14 +57,23 @@ test-webargs5: $(VENV5)/.test-deps
 
 test: lint test-main test-webargs5
 
+# LitServe, what the streaming benchmark compares against, gets an environment of its own: it
+# is never a dependency of deepaas. Without a package index the benchmark measures deepaas only.
+VENVB := .venv-bench
+$(VENVB)/.litserve:
+	$(PYTHON) -m venv $(VENVB)
+	$(VENVB)/bin/pip install $(PIP_FLAGS) litserve && touch $@ || \
+		echo "LitServe could not be installed: bench/stream_bench.py will measure deepaas alone"
+
 # Benchmarks print ratios and timings measured in one run; results go in the README.
-bench: venv
+bench: venv $(VENVB)/.litserve
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/predict_bench.py
 	$(BIN)/python bench/jobs_bench.py
 	$(BIN)/python bench/remote_bench.py
 	$(BIN)/python bench/loop_bench.py
 	$(BIN)/python bench/index_bench.py
+	$(BIN)/python bench/stream_bench.py --litserve-python $(VENVB)/bin/python
 
 clean:
-	rm -rf $(VENV) $(VENVT) $(VENV5) *.egg-info plugins/*/*.egg-info tests/compat/*/*.egg-info
+	rm -rf $(VENV) $(VENVT) $(VENV5) $(VENVB) *.egg-info plugins/*/*.egg-info tests/compat/*/*.egg-info
