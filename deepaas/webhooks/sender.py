@@ -8,6 +8,7 @@ import time
 import aiohttp
 
 from deepaas import __version__
+from deepaas.exceptions import RemoteRefused
 from deepaas.storage import addresses
 from deepaas.storage.policy import redact
 from deepaas.webhooks.outbox import Delivery
@@ -51,8 +52,9 @@ class Sender:
                 return "answered %d %s" % (answer.status, answer.reason or "")
         except asyncio.TimeoutError:
             return "no answer within %gs" % self._timeout
-        except (aiohttp.ClientError, OSError) as exc:
-            # aiohttp's messages may hold the URL, credentials and all: say the kind only.
+        except RemoteRefused as exc:  # the resolver's guard: an internal address now
+            return exc.message
+        except Exception as exc:  # a connection error, or anything else: retried all the same
             return "%s: %s" % (type(exc).__name__, _cause(exc, delivery.url))
 
     async def close(self) -> None:
@@ -71,6 +73,7 @@ class Sender:
 
 
 def _cause(exc: BaseException, url: str) -> str:
-    """The first message down the chain, without the URL's credentials."""
+    """The exception's message, the URL in it without credentials (none are accepted; a
+    second guard costs nothing)."""
     text = str(exc) or str(exc.__cause__ or "") or "failed"
     return text.replace(url, redact(url))

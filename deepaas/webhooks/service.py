@@ -184,13 +184,16 @@ class Webhooks:
                                delivery.uuid, problem)
                     await self._forget(delivery)
                     return
-                problem = await self._sender.post(delivery)
+                problem = await self._sender.post(delivery)  # never raises: says what failed
             if problem is None:
                 _log.info("webhooks: delivered %s (job %s) to %s", delivery.id, delivery.uuid,
                           redact(delivery.url))
                 await self._forget(delivery)
             else:
                 await self._failed(delivery, problem)
+        except Exception:  # the outbox could not be written (a full disk): later, not at once
+            _log.exception("webhooks: %s (job %s) is stuck", delivery.id, delivery.uuid)
+            delivery.next_attempt = time.time() + self._delay(max(delivery.attempts, 1))
         finally:
             self._flying.pop(delivery.id, None)
             self._wake.set()

@@ -13,6 +13,7 @@ import pytest
 
 from deepaas.exceptions import ConfigError, WebhookRefused
 from deepaas.webhooks import WebhookOptions, Webhooks
+from deepaas.webhooks.outbox import Outbox
 from tests.webhooks.receiver import Received, start_receiver, verify
 
 LOCAL = ("http://127.0.0.1:*",)
@@ -211,3 +212,22 @@ def test_bad_options_fail_at_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--webhook-secret"):
         Webhooks(WebhookOptions(patterns=LOCAL, secret="whsec_not base64!"), tmp_path)
     assert "hush" not in repr(WebhookOptions(secret="hush"))
+
+
+async def test_the_address_is_checked_again_at_connect_time(aiohttp_server: Any,
+                                                            tmp_path: Path) -> None:
+    # A name that resolved to a public address at submit time resolves to loopback now
+    # (DNS rebinding): the connection itself is refused, nothing reaches the receiver.
+    receiver = await start_receiver(aiohttp_server)
+    url = receiver.url.replace("127.0.0.1", "localhost")
+    hooks = Webhooks(_options(patterns=("http://localhost:*",), private=False,
+                              give_up_after=0.1), tmp_path)
+    await hooks.start()
+    try:
+        uuid, record = _job()
+        Outbox(tmp_path).arm(uuid, url)  # as check() would have let it be armed
+        await hooks.ended(uuid, record)
+        await _until(lambda: not list(tmp_path.rglob("*.json")))  # tried, then given up
+    finally:
+        await hooks.close()
+    assert not receiver.received
