@@ -83,8 +83,11 @@ class AsyncPredictions:
         """Close as error what a stopped server left running, remove expired records, and
         keep doing both (over a shared store) every ``sweep_every`` seconds. The job store
         must be open."""
-        await self._close_orphans()
-        await self._expire()
+        try:
+            await self._close_orphans()
+            await self._expire()
+        except Exception:  # the job store opened: a failure here is passing, swept again later
+            LOG.exception("could not sweep the asynchronous predictions' records at start")
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="predictions-sweep")
 
     async def close(self) -> None:
@@ -280,7 +283,7 @@ class AsyncPredictions:
             await asyncio.sleep(self._sweep_every)
             try:
                 await self._save_unsaved()
-                if self._shared:
+                if self._shared:  # a store of its own was cleared at start
                     await self._close_orphans()
                 await self._expire()
             except Exception:  # the database may be away for a while: next time

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import make_mocked_request
 
@@ -100,6 +102,46 @@ async def test_202_at_once_with_location_then_done_with_the_sync_result(serve, g
     assert set(done) >= {"uuid", "date", "finish_date", "duration", "args"}
     download = await client.get(LIST + record["uuid"] + "/result")
     assert download.content_type == "application/json" and await download.json() == expected
+
+
+async def test_uploads_live_until_the_prediction_ends(serve, gate, tmp_path):
+    client = await serve(Registry.of(gated()))
+    form = aiohttp.FormData()
+    form.add_field("data", b"kept for later", filename="in.txt", content_type="text/plain")
+    resp = await client.post(PREDICT, params={"gate": str(gate("u"))}, data=form,
+                             headers=ASYNC)
+    record = await resp.json()
+    assert resp.status == 202 and record["args"]["data"] == ["data", "text/plain", "in.txt"]
+    await _until(lambda: _exists(Path(str(gate("u")) + ".in")), "the model to start")
+    assert _uploads(tmp_path)  # answered 202 already, still running: the file is there
+    gate("u").touch()
+    done = await _status(client, record["uuid"], "done")
+    assert done["result"]["predictions"]["text"] == "kept for later"
+    await _until(lambda: _none_left(tmp_path), "the upload to be removed")
+
+
+def _uploads(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if "upload" in p.name]
+
+
+async def _none_left(folder: Path) -> bool:
+    return not _uploads(folder)
+
+
+async def test_a_streamed_answer_is_kept_whole(make_client):
+    client = await make_client("streamer")
+    sync = await client.post("/v2/models/streamer/predict/", params={"n": 3})
+    items = [json.loads(line) for line in (await sync.text()).splitlines()]
+    resp = await client.post("/v2/models/streamer/predict/", params={"n": 3}, headers=ASYNC)
+    assert resp.status == 202
+    location = resp.headers["Location"]
+
+    async def done() -> dict[str, Any] | None:
+        found = await (await client.get(location)).json()
+        return found if found["status"] != "running" else None
+
+    found = await _until(done, "the stream to be gathered")
+    assert found["status"] == "done" and found["result"] == {"status": "OK", "predictions": items}
 
 
 async def test_a_binary_result_is_downloaded_with_its_media_type(serve):
