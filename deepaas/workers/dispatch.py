@@ -82,6 +82,15 @@ def _settle(waiting: _Waiting, result: Answer | BaseException) -> None:
         waiting.future.set_result(result)
 
 
+def _close_unread(future: asyncio.Future[Answer]) -> None:
+    """The client went away just as its answer came: a stream nobody will read is closed
+    (else it would hold its worker for good)."""
+    if future.done() and not future.cancelled() and future.exception() is None:
+        stream = future.result().stream
+        if stream is not None:
+            close_later(stream)
+
+
 class Dispatcher:
     """The way in for one model's predictions."""
 
@@ -170,7 +179,11 @@ class Dispatcher:
         call = _Waiting(Call(kwargs, accept), asyncio.get_running_loop().create_future(),
                         release)
         self._queue.put_nowait(call)
-        return await call.future  # cancelled with the handler when the client goes away
+        try:
+            return await call.future  # cancelled with the handler when the client goes away
+        except asyncio.CancelledError:
+            _close_unread(call.future)
+            raise
 
     async def _await_direct(self, kwargs: dict[str, Any], accept: str | None,
                             release: Callable[[], None] | None) -> Answer:

@@ -148,6 +148,17 @@ async def test_predict_timeout_bounds_the_time_between_items(make_client, tmp_pa
     assert (await _json_lines(again))[0]["pid"] != lines[0]["pid"]
 
 
+async def test_a_worker_that_dies_mid_stream_ends_it_with_an_error_and_is_replaced(
+        make_client):
+    client = await make_client("streamer", isolate=True)
+    resp = await client.post(URL, params={"n": "5", "fail_at": "2", "kind": "exit"})
+    lines = await _json_lines(resp)
+    assert [line.get("i") for line in lines[:2]] == [0, 1] and len(lines) == 3
+    assert "died (exit code 3)" in lines[2]["error"]
+    again = await client.post(URL, params={"n": "1"})
+    assert (await _json_lines(again))[0]["pid"] != lines[0]["pid"]
+
+
 async def test_predict_timeout_in_threads_ends_the_stream(make_client, tmp_path):
     client = await make_client("streamer", predict_timeout=1, workers=2)
     gate, finished = tmp_path / "gate", tmp_path / "finished"

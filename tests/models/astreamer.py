@@ -10,8 +10,7 @@ def get_predict_args():
 
 
 def _items(n):
-    for i in range(n):
-        yield i
+    yield from range(n)
 
 
 async def _aitems(n):

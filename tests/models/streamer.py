@@ -2,9 +2,10 @@
 
 ``gate``: before its last item the generator waits for this file. ``finished``: a file the
 generator's ``finally`` writes (with the number of items it yielded). ``fail_at``: raise
-after that many items. ``kind``: json (dicts), bytes, async (an async generator) or mixed (a
-value, then bytes); ``pause``: seconds before each item; ``size``: characters of padding in
-each; ``progress``: a file that holds how many items were yielded so far.
+after that many items. ``kind``: json (dicts), bytes, async (an async generator), mixed (a
+value, then bytes) or exit (the process exits at ``fail_at``). ``pause``: seconds before
+each item; ``size``: characters of padding in each; ``progress``: a file that holds how many
+items were yielded so far.
 """
 
 import asyncio
@@ -46,6 +47,8 @@ def _items(n, gate, finished, fail_at, kind, pause, size=0, progress=""):
     done = 0
     try:
         for i in range(n):
+            if i == fail_at and kind == "exit":
+                os._exit(3)  # the worker process dies mid-stream
             if i == fail_at:
                 raise RuntimeError("broke at item %d" % i)
             if i == n - 1:
