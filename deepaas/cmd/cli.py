@@ -7,7 +7,7 @@ The result is printed to standard output as JSON, and nothing else is: whatever 
 prints, and every log line, goes to standard error. A ``predict`` that streams (returns a
 generator) prints each item as one JSON line as soon as it is produced (NDJSON; bytes items go
 to the output file as they come). Exit codes: 0 success, 1 the module failed, 2 bad usage or
-invalid arguments.
+invalid arguments, 141 the reader of standard output left before the end.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import datetime
 import io
 import logging
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, BinaryIO
@@ -281,6 +282,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except DeepaasError as exc:
             _report(exc)
             return exc.exit_code
+        except BrokenPipeError:
+            # The reader left (`deepaas-cli ... predict | head -1`): the stream's generator was
+            # closed on the way here; end quietly with a shell's code for a writer cut off by
+            # its reader, and leave the closing of the dead pipe nothing to flush.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+            return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

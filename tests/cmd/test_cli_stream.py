@@ -128,3 +128,16 @@ def test_bytes_are_written_to_the_file_as_they_come(env, tmp_path):
     answer = json.loads(default.stdout)
     assert Path(answer["output"]).parent == tmp_path and answer["output"].endswith(".bin")
     assert Path(answer["output"]).read_bytes() == b"chunk-0;"
+
+
+def test_a_reader_that_leaves_closes_the_generator_quietly(env, tmp_path):
+    gate = tmp_path / "gate"
+    with started(env, "--n", "100", "--gate", str(gate)) as proc:
+        assert proc.stdout is not None
+        assert json.loads(proc.stdout.readline())["i"] == 0
+        proc.stdout.close()  # as `| head -1` does
+        gate.touch()
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert (tmp_path / "gate.closed").exists()  # the module's finally ran

@@ -1,7 +1,8 @@
 """A module whose predict streams, for deepaas-cli and the dashboard: JSON values, bytes, an
 async generator, a generator that raises midway, one that mixes kinds. With ``gate`` (a path)
 the first item comes at once and the rest only once that file exists, so a test can see the
-first item arrive while the module is still producing. ``Coroutine`` is the same as a class
+first item arrive while the module is still producing; ``GATE.closed`` appears once the
+generator is closed. ``Coroutine`` is the same as a class
 whose ``predict`` is a coroutine returning an async generator (entry point
 ``tests.models.clistream:Coroutine``)."""
 
@@ -42,16 +43,21 @@ def _item(i, n):
 
 
 def _values(kind, n, gate):
-    for i in range(n):
-        if i == 1 and gate and not _opened(gate):
-            raise TimeoutError("the gate %s never opened" % gate)
-        print("producing %d" % i)  # deepaas-cli must keep this off its standard output
-        if kind == "raise" and i == n - 1:
-            raise RuntimeError("broke after %d items" % i)
-        if kind == "mixed" and i == 1:
-            yield b"raw"
-            continue
-        yield (b"chunk-%d;" % i) if kind == "bytes" else _item(i, n)
+    try:
+        for i in range(n):
+            if i == 1 and gate and not _opened(gate):
+                raise TimeoutError("the gate %s never opened" % gate)
+            print("producing %d" % i)  # deepaas-cli must keep this off its standard output
+            if kind == "raise" and i == n - 1:
+                raise RuntimeError("broke after %d items" % i)
+            if kind == "mixed" and i == 1:
+                yield b"raw"
+                continue
+            yield (b"chunk-%d;" % i) if kind == "bytes" else _item(i, n)
+    finally:
+        if gate:  # says that the generator was closed (or ended), and when
+            with open(gate + ".closed", "w") as mark:
+                mark.write("closed")
 
 
 async def _async_values(n, gate):
