@@ -20,10 +20,9 @@ pytestmark = pytest.mark.skipif(not CLI.exists(), reason="deepaas-cli is not ins
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """Entry points for clistream and its coroutine twin, found through PYTHONPATH alone."""
-    root = tmp_path / "entry"
+def entry_points(root: Path) -> dict[str, str]:
+    """The environment in which clistream and its coroutine twin are installed models: their
+    entry points in ``root``, found through PYTHONPATH alone (as is this repository)."""
     info = root / "clistream_fake-0.1.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: clistream-fake\nVersion: 0.1\n")
@@ -31,6 +30,11 @@ def env(tmp_path: Path) -> dict[str, str]:
         "[deepaas.v2.model]\nclistream = tests.models.clistream\n"
         "clistream_coro = tests.models.clistream:Coroutine\n")
     return {"PYTHONPATH": os.pathsep.join([str(root), str(ROOT)])}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return entry_points(tmp_path / "entry")
 
 
 def run(env: dict[str, str], *args: str, model: str = "clistream", cwd: Path | None = None

@@ -15,22 +15,13 @@ from typing import Any
 
 import pytest
 
+from tests.cmd.test_cli_stream import entry_points
 from tests.dashboard import test_e2e as e2e
 
 playwright = e2e.playwright
 pytestmark = e2e.pytestmark
-ROOT = Path(__file__).resolve().parents[2]
 browser = e2e.browser  # the same fixtures, shared by name
 page = e2e.page
-
-
-def _entry_points(root: Path) -> dict[str, str]:
-    info = root / "clistream_fake-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: clistream-fake\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(
-        "[deepaas.v2.model]\nclistream = tests.models.clistream\n")
-    return {"PYTHONPATH": os.pathsep.join([str(root), str(ROOT)])}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +32,7 @@ def server(tmp_path_factory: Any) -> Iterator[str]:
     exe = Path(sys.executable).with_name("deepaas-run")
     proc = subprocess.Popen([str(exe), "--listen-port", str(port), "--data-dir", str(tmp / "data"),
                              "--model-name", "clistream"],
-                            env={**os.environ, **_entry_points(tmp / "entry")},
+                            env={**os.environ, **entry_points(tmp / "entry")},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = "http://127.0.0.1:%d" % port
     try:
