@@ -257,3 +257,21 @@ async def test_a_restart_closes_what_was_left_running_and_keeps_the_rest(serve, 
     for uuid in (stopped["uuid"], left.uuid):
         assert records[uuid]["status"] == "error" and records[uuid]["message"] == STOPPED
 
+
+
+@pytest.mark.cluster
+async def test_replicas_over_a_shared_postgresql_store(postgres_db, serve, gate):
+    pytest.importorskip("asyncpg")
+    first = await serve(Registry.of(gated()), job_store=postgres_db)
+    second = await serve(Registry.of(gated()), job_store=postgres_db)
+    record = await _submit(first, {"gate": str(gate("shared"))})
+    seen = await (await second.get(LIST + record["uuid"])).json()
+    assert seen["status"] == "running"  # any replica answers for it
+    # A cancel through the other replica is recorded there and then; the owner's own
+    # ending, when its work is over, is refused: the first ending wins.
+    cancelled = await (await second.delete(LIST + record["uuid"])).json()
+    assert cancelled["status"] == "cancelled"
+    gate("shared").touch()
+    done = await _submit(first, {"n": 4})
+    await _status(second, done["uuid"], "done")
+    await _status(first, record["uuid"], "cancelled")

@@ -11,8 +11,8 @@ from aiohttp import web
 
 from deepaas.api.inputs import Inputs
 from deepaas.api.keys import ASYNC_PREDICTIONS, SETTINGS
+from deepaas.api.listing import list_filters
 from deepaas.api.render import json_response
-from deepaas.api.v2.train import _list_filters as list_filters  # the trainings' own filters
 from deepaas.exceptions import EndpointDisabled
 from deepaas.jobs.prediction_records import result_path
 from deepaas.model.wrapper import ModelWrapper

@@ -12,11 +12,12 @@ from aiohttp import web
 
 from deepaas.api.inputs import Inputs, read_inputs
 from deepaas.api.keys import BODIES, JOBS, REMOTE, SETTINGS, STATE, WEBHOOKS
+from deepaas.api.listing import list_filters
 from deepaas.api.render import json_response
 from deepaas.api.webhook import webhook_url
-from deepaas.exceptions import EndpointDisabled, InvalidInput
+from deepaas.exceptions import EndpointDisabled
 from deepaas.jobs.manager import JobManager
-from deepaas.jobs.records import Job, JobStatus
+from deepaas.jobs.records import Job
 from deepaas.jobs.v2record import record
 from deepaas.model.wrapper import ModelWrapper
 
@@ -24,34 +25,6 @@ __all__ = ["start", "list_jobs", "get_job", "cancel_job", "get_logs", "get_outpu
 
 def _record(job: Job, jobs: JobManager, with_metrics: bool = False) -> dict[str, Any]:
     return record(job, jobs.position(job.uuid), with_metrics)
-
-
-def _list_filters(query: Any) -> tuple[tuple[JobStatus, ...], int | None, int]:
-    """``?status=`` (repeatable or comma-separated), ``?limit=``, ``?offset=``; 422 if wrong."""
-    errors: dict[str, list[str]] = {}
-    statuses: list[JobStatus] = []
-    for text in ",".join(query.getall("status", [])).split(","):
-        if not text.strip():
-            continue
-        try:
-            status = JobStatus(text.strip())
-        except ValueError:
-            errors["status"] = ["Must be one of: %s." % ", ".join(s.value for s in JobStatus)]
-            continue
-        # Queued trainings show as "running" to 2.x clients, so they filter as running too.
-        statuses += [status, JobStatus.QUEUED] if status is JobStatus.RUNNING else [status]
-    numbers = {}
-    for name, default in (("limit", None), ("offset", 0)):
-        raw = query.get(name)
-        if raw is None:
-            numbers[name] = default
-        elif raw.isdigit() and len(raw) <= 9:
-            numbers[name] = int(raw)
-        else:
-            errors[name] = ["Must be a whole number from 0 to 999999999."]
-    if errors:
-        raise InvalidInput(errors)
-    return tuple(dict.fromkeys(statuses)), numbers["limit"], numbers["offset"] or 0
 
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
@@ -88,7 +61,7 @@ async def _submit(app: web.Application, model: ModelWrapper, inputs: Inputs,
 @_enabled
 async def list_jobs(request: web.Request, model: ModelWrapper) -> web.Response:
     jobs = request.app[JOBS]
-    statuses, limit, offset = _list_filters(request.query)
+    statuses, limit, offset = list_filters(request.query)
     found = await jobs.find(model.name, statuses, limit, offset)
     return json_response([_record(job, jobs) for job in found])
 
