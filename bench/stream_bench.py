@@ -10,8 +10,9 @@ at a time, alternating between the servers, so that both see the same moments of
 machine. For each request the client measures the time to the first item (request sent ->
 first full line received) and the whole answer; the per-item overhead is (whole answer - the
 generator's own time, measured here) / n. Both answers are NDJSON lines (deepaas' default;
-LitServe writes each dict its ``encode_response`` yields as one JSON line).
-Without LitServe (no such interpreter, or it lacks the package) only deepaas is measured.
+LitServe writes each dict its ``encode_response`` yields as one JSON line). A third variant,
+deepaas only, sends the same items from an async generator: the difference from the first is
+what stepping a sync generator on a thread costs per item. Without LitServe (no such interpreter, or it lacks the package) only deepaas is measured.
 """
 
 from __future__ import annotations
@@ -56,11 +57,17 @@ from webargs import fields
 
 
 def get_predict_args():
-    return {"n": fields.Int(load_default=200), "delay": fields.Float(load_default=0.0)}
+    return {"n": fields.Int(load_default=200), "delay": fields.Float(load_default=0.0),
+            "mode": fields.Str(load_default="sync")}
 
 
-def predict(n, delay):
-    yield from items(n, delay)
+async def _async_items(n, delay):
+    for item in items(n, delay):  # the same values, from an async generator (delay 0)
+        yield item
+
+
+def predict(n, delay, mode):
+    return _async_items(n, delay) if mode == "async" else items(n, delay)
 '''
 
 LITSERVE_SERVER = GENERATOR + '''
@@ -95,8 +102,9 @@ class Target:
     """One server under test: where to POST, and how it stops."""
 
     def __init__(self, name: str, url: str, health: str, proc: subprocess.Popen,
-                 log: Path | None = None) -> None:
+                 log: Path | None = None, modes: tuple[str, ...] = ("sync",)) -> None:
         self.name, self.url, self.health, self.proc, self.log = name, url, health, proc, log
+        self.modes = modes  # the kinds of generator its module offers
         self.samples: dict[str, list[tuple[float, float]]] = {}
 
     def log_tail(self) -> str:
@@ -119,7 +127,7 @@ def _deepaas(tmp: Path) -> Target:
     root = module_dir(tmp / "mod", "streambench", DEEPAAS_MODULE)
     proc, base = serve(root, "streambench", tmp / "data", "--nometrics")
     return Target("deepaas", base + "/v2/models/streambench/predict/",
-                  base + "/v2/health/ready", proc)
+                  base + "/v2/health/ready", proc, modes=("sync", "async"))
 
 
 def _litserve_missing(python: Path) -> str | None:
@@ -164,10 +172,10 @@ async def _ready(session: aiohttp.ClientSession, target: Target, timeout: float 
     raise RuntimeError("%s did not start" % target.name)
 
 
-async def _one(session: aiohttp.ClientSession, url: str, n: int, delay: float
+async def _one(session: aiohttp.ClientSession, url: str, n: int, delay: float, mode: str
                ) -> tuple[float, float]:
     """(time to the first item, whole answer) in seconds, for one streamed request."""
-    body = {"n": n, "delay": delay}
+    body = {"n": n, "delay": delay, "mode": mode}
     began = time.perf_counter()
     first, count = 0.0, 0
     async with session.post(url, json=body) as resp:
@@ -195,21 +203,24 @@ def _own_time(n: int, delay: float) -> float:
     return min(times)
 
 
-VARIANTS = {"%d items, no delay" % N: (N, 0.0),
-            "%d items, %d ms before the first" % (N, DELAY * 1000): (N, DELAY)}
+VARIANTS = {"%d items, no delay" % N: (N, 0.0, "sync"),
+            "%d items, %d ms before the first" % (N, DELAY * 1000): (N, DELAY, "sync"),
+            # what a thread's hand-over per item costs: the same items from an async generator
+            "%d items, async generator" % N: (N, 0.0, "async")}
 
 
 async def _measure(targets: list[Target]) -> None:
     async with aiohttp.ClientSession() as session:
         for target in targets:
             await _ready(session, target)
-        for label, (n, delay) in VARIANTS.items():
-            for target in targets:
+        for label, (n, delay, mode) in VARIANTS.items():
+            runs = [t for t in targets if mode in t.modes]
+            for target in runs:
                 for _ in range(WARMUP):
-                    await _one(session, target.url, n, delay)
+                    await _one(session, target.url, n, delay, mode)
             for _ in range(ROUNDS):  # alternating, so that both see the same machine
-                for target in targets:
-                    sample = await _one(session, target.url, n, delay)
+                for target in runs:
+                    sample = await _one(session, target.url, n, delay, mode)
                     target.samples.setdefault(label, []).append(sample)
 
 
@@ -230,9 +241,9 @@ def _report(targets: list[Target]) -> None:
           "| per-item overhead p50 / p90 us |")
     print("|---|---|---|---|---|")
     ratios = []
-    for label, (n, delay) in VARIANTS.items():
+    for label, (n, delay, _) in VARIANTS.items():
         own = _own_time(n, delay)
-        rows = {t.name: _row(t, label, own, n) for t in targets}
+        rows = {t.name: _row(t, label, own, n) for t in targets if label in t.samples}
         for name, r in rows.items():
             print("| %s | %s | %.2f / %.2f | %.2f | %.1f / %.1f |" % (
                 label, name, r["ttfi50"], r["ttfi90"], r["whole50"], r["item50"], r["item90"]))
