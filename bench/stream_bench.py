@@ -12,7 +12,8 @@ first full line received) and the whole answer; the per-item overhead is (whole 
 generator's own time, measured here) / n. Both answers are NDJSON lines (deepaas' default;
 LitServe writes each dict its ``encode_response`` yields as one JSON line). A third variant,
 deepaas only, sends the same items from an async generator: the difference from the first is
-what stepping a sync generator on a thread costs per item. Without LitServe (no such interpreter, or it lacks the package) only deepaas is measured.
+what stepping a sync generator on a thread costs per item. Without LitServe (no such
+interpreter, or it lacks the package) only deepaas is measured.
 """
 
 from __future__ import annotations
