@@ -48,7 +48,7 @@ from deepaas.jobs.executor import Executor, LocalExecutor
 from deepaas.jobs.indexed import IndexedStore
 from deepaas.jobs.manager import JobManager
 from deepaas.jobs.outputs import Uploader
-from deepaas.jobs.prediction_records import PredictionStore
+from deepaas.jobs.prediction_records import PredictionStore, shown
 from deepaas.jobs.records import Job
 from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.jobs.store import JobStore
@@ -103,10 +103,8 @@ def job_index(settings: Settings) -> JobStore:
     return SQLiteStore(Path(settings.data_dir) / "jobs.sqlite3")
 
 
-def _async_predictions(settings: Settings, store: IndexedStore, jobs: JobManager,
-                       predictions: Predictions) -> AsyncPredictions:
-    """Asynchronous predictions: records in the job store's database, each run in its
-    model's usual prediction line."""
+def _prediction_records(store: IndexedStore) -> PredictionStore:
+    """Where asynchronous predictions' records are kept: the job store's database."""
     index = store.index
     if isinstance(index, SQLiteStore):
         from deepaas.jobs.sqlite_predictions import SQLitePredictions
@@ -118,8 +116,15 @@ def _async_predictions(settings: Settings, store: IndexedStore, jobs: JobManager
 
         assert isinstance(index, PostgresStore)
         records = PostgresPredictions(index)
+    return records
+
+
+def _async_predictions(settings: Settings, records: PredictionStore, store: IndexedStore,
+                       jobs: JobManager, predictions: Predictions,
+                       webhooks: Webhooks) -> AsyncPredictions:
+    """Asynchronous predictions, each run in its model's usual prediction line."""
     return AsyncPredictions(records, predictions.predict, settings.keep_predictions,
-                            jobs.replica_id, shared=store.shared,
+                            jobs.replica_id, webhooks.ended, shared=store.shared,
                             stale_after=settings.replica_timeout, base_path=settings.base_path)
 
 
@@ -192,11 +197,17 @@ def webhook_options(settings: Settings) -> WebhookOptions:
                           secret=settings.webhook_secret)
 
 
-def _finished_training(store: JobStore) -> Lookup:
-    """The record of a training that has ended, as a webhook delivers it; None otherwise."""
+def _finished_job(store: JobStore, records: PredictionStore, base_path: str) -> Lookup:
+    """The record of a training or asynchronous prediction that has ended, as a webhook
+    delivers it (as the API shows it); None otherwise."""
     async def lookup(uuid: str) -> dict[str, Any] | None:
         job = await store.get(uuid)
-        return record(job) if job is not None and job.status.is_terminal() else None
+        if job is not None:
+            return record(job) if job.status.is_terminal() else None
+        found = await records.get(uuid)
+        if found is None or not found.status.is_terminal():
+            return None
+        return shown(found, base_path)
 
     return lookup
 
@@ -235,11 +246,12 @@ def create_app(settings: Settings, registry: Registry,
     app[PREDICTIONS] = Predictions(list(registry.models.values()), _runners(settings, ray),
                                    _predict_options(settings))
     app[JOB_STORE] = job_store(settings)
+    records = _prediction_records(app[JOB_STORE])
     app[WEBHOOKS] = Webhooks(webhook_options(settings), Path(settings.data_dir, "webhooks"),
-                             _finished_training(app[JOB_STORE]))
+                             _finished_job(app[JOB_STORE], records, settings.base_path))
     app[JOBS] = _job_manager(settings, ray, app[JOB_STORE], app[WEBHOOKS])
-    app[ASYNC_PREDICTIONS] = _async_predictions(settings, app[JOB_STORE], app[JOBS],
-                                                app[PREDICTIONS])
+    app[ASYNC_PREDICTIONS] = _async_predictions(settings, records, app[JOB_STORE], app[JOBS],
+                                                app[PREDICTIONS], app[WEBHOOKS])
     app[REMOTE] = RemoteData(remote_options(settings))
     app[BODIES] = BodyBudget(settings.max_buffered)
     if debug_capture is not None:

@@ -11,12 +11,11 @@ from deepaas.api.keys import WEBHOOKS
 from deepaas.model.loading import Registry
 from tests.conftest import wrapper
 from tests.helpers import poll_job, wait_file
-from tests.webhooks.receiver import start_receiver, verify
+from tests.webhooks.receiver import on_loopback, start_receiver, verify
 
 URL = "/v2/models/trainer/train/"
 SECRET = "whsec_c2VjcmV0IGJ5dGVzIGZvciB0aGUgdGVzdHM="
-ON = {"webhook_allow": ("http://127.0.0.1:*",), "webhook_private": True,
-      "webhook_secret": SECRET}
+ON = on_loopback(SECRET)
 
 
 async def test_the_signed_record_arrives_when_the_training_ends(make_client: Any,

@@ -10,6 +10,7 @@ from deepaas.api.inputs import read_inputs
 from deepaas.api.keys import BODIES, METRICS, PREDICTIONS, REMOTE, SETTINGS
 from deepaas.api.streaming import send_stream
 from deepaas.api.v2 import predictions
+from deepaas.api.webhook import webhook_url
 from deepaas.exceptions import EndpointDisabled, NotProvided
 from deepaas.model.wrapper import ModelWrapper
 
@@ -22,12 +23,16 @@ async def predict(request: web.Request, model: ModelWrapper) -> web.StreamRespon
         raise EndpointDisabled("predictions are disabled on this server")
     if not model.provides("predict"):
         raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
+    asynchronous = predictions.respond_async(request)
+    # Only an asynchronous prediction has an end to announce (a synchronous one answers it):
+    # its Webhook-URL is checked before the body is read, a refused one is a 422.
+    hook = await webhook_url(request) if asynchronous else None
     spec = model.predict_args
     inputs = await read_inputs(request, spec, settings, request.app[REMOTE],
                                request.app[BODIES])
     accept = inputs.kwargs.get("accept") if spec.has_accept else None
-    if predictions.respond_async(request):  # Prefer: respond-async: 202, poll the record
-        return await predictions.submit(request, model, inputs, accept)
+    if asynchronous:  # Prefer: respond-async: 202, poll the record (or wait for the hook)
+        return await predictions.submit(request, model, inputs, accept, hook)
     # The uploads are removed once the prediction is over (or dropped unrun), not when the
     # client leaves: a prediction already running may still be reading them.
     began = time.perf_counter()

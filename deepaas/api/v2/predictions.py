@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from deepaas.api.inputs import Inputs
-from deepaas.api.keys import ASYNC_PREDICTIONS, SETTINGS
+from deepaas.api.keys import ASYNC_PREDICTIONS, SETTINGS, WEBHOOKS
 from deepaas.api.listing import list_filters
 from deepaas.api.render import json_response
 from deepaas.exceptions import EndpointDisabled
-from deepaas.jobs.prediction_records import result_path
+from deepaas.jobs.prediction_records import PredictionRecord, result_path
 from deepaas.model.wrapper import ModelWrapper
 
 __all__ = ["respond_async", "submit", "list_predictions", "get_prediction",
@@ -58,16 +58,26 @@ def respond_async(request: web.Request) -> bool:
 
 
 async def submit(request: web.Request, model: ModelWrapper, inputs: Inputs,
-                 accept: str | None) -> web.Response:
+                 accept: str | None, hook: str | None = None) -> web.Response:
     """202 at once, with the running record and its ``Location``; the prediction goes on in
-    the model's line and removes its uploads when it ends."""
+    the model's line and removes its uploads when it ends; its record goes to ``hook`` (a
+    checked Webhook-URL) then."""
     runs = request.app[ASYNC_PREDICTIONS]
-    # Shielded: a client leaving mid-submit cannot leave a half-registered prediction.
-    record = await asyncio.shield(runs.submit(model, inputs.kwargs, accept,
-                                              release=inputs.cleanup, urls=inputs.urls))
+    # Shielded: a client leaving mid-submit cannot leave a half-registered prediction (or
+    # one whose webhook is not armed).
+    record = await asyncio.shield(_submit(request.app, model, inputs, accept, hook))
     location = result_path(request.app[SETTINGS].base_path, model.name, record.uuid)
     return json_response(runs.shown(record), status=202, headers={
         "Location": location, "Preference-Applied": PREFERENCE})
+
+
+async def _submit(app: web.Application, model: ModelWrapper, inputs: Inputs,
+                  accept: str | None, hook: str | None) -> PredictionRecord:
+    record = await app[ASYNC_PREDICTIONS].submit(model, inputs.kwargs, accept,
+                                                 release=inputs.cleanup, urls=inputs.urls)
+    if hook:
+        await app[WEBHOOKS].arm(record.uuid, hook)
+    return record
 
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
