@@ -59,6 +59,7 @@ class Param(enum.Enum):
     FILE_PATH = "an output file's name in the path"
     LIST_FILTERS = "the training list's filters in the query"
     LOG_FOLLOW = "the log's ?follow in the query"
+    WEBHOOK = "the Webhook-URL header (documented where --webhook-allow turns webhooks on)"
     PREDICTION_UUID = "the asynchronous prediction's uuid in the path"
     PREDICTION_FILTERS = "the asynchronous predictions list's filters in the query"
 
@@ -156,11 +157,12 @@ TABLE: tuple[Entry, ...] = (
             ("422", "Invalid arguments", "ValidationErrors"),
             ("500", "The model failed", "Failure"),
             ("501", "The model does not provide predict()", "Failure")),
-        produces=None, params=(Param.PREDICT_ARGS,)), access=Access.KEY, name="predict"),
+        produces=None, params=(Param.PREDICT_ARGS, Param.WEBHOOK)), access=Access.KEY,
+        name="predict"),
     Route("POST", _TRAIN, train.start, Doc("models", "Retrain model with available data", (
         ("200", _TRAINING, "Training"), ("422", "Invalid arguments", "ValidationErrors"),
         ("501", "The model does not provide train()", "Failure")),
-        params=(Param.TRAIN_ARGS,)), access=Access.KEY, name="trainings"),
+        params=(Param.TRAIN_ARGS, Param.WEBHOOK)), access=Access.KEY, name="trainings"),
     Route("GET", _TRAIN, train.list_jobs, Doc(
         "models", "Get a list of trainings (running or completed)", (
             ("200", "The model's trainings", "TrainingList"),

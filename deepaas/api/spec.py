@@ -79,6 +79,9 @@ _PREDICTION_FILTERS = (
 )
 _LOG_FOLLOW = (("follow", "boolean", "Keep the answer open and stream new lines until the "
                                      "training ends"),)
+_WEBHOOK = ("Where to POST the record when the job ends (a training, or a prediction asked "
+            "with Prefer: respond-async), signed as Standard Webhooks are; a URL this server "
+            "does not allow is answered 422")
 
 
 def _component_id(taken: dict[str, Any], model_name: str) -> str:
@@ -206,6 +209,8 @@ class _Builder:
                 self._with_query(op, _PREDICTION_FILTERS)
             elif param is Param.LOG_FOLLOW:
                 self._with_query(op, _LOG_FOLLOW)
+            elif param is Param.WEBHOOK:
+                self._with_webhook(op)
             else:
                 assert model is not None
                 self._with_args(op, model.predict_args if param is Param.PREDICT_ARGS
@@ -249,6 +254,17 @@ class _Builder:
             param.update(schema if self.v2 else {"schema": schema})
             op["parameters"].append(param)
         return op
+
+    def _with_webhook(self, op: dict[str, Any]) -> None:
+        """The optional Webhook-URL header; left out where webhooks are off, so that the
+        documents stay DEEPaaS 2.x's."""
+        if not self.settings.webhook_allow:
+            return
+        param: dict[str, Any] = {"in": "header", "name": "Webhook-URL", "required": False,
+                                 "description": _WEBHOOK}
+        schema = {"type": "string", "format": "uri"}
+        param.update(schema if self.v2 else {"schema": schema})
+        op["parameters"].append(param)
 
     def _with_uuid(self, op: dict[str, Any]) -> dict[str, Any]:
         param: dict[str, Any] = {"in": "path", "name": "uuid", "required": True}
