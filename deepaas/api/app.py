@@ -123,7 +123,9 @@ def _async_predictions(settings: Settings, records: PredictionStore, store: Inde
                        jobs: JobManager, predictions: Predictions,
                        webhooks: Webhooks) -> AsyncPredictions:
     """Asynchronous predictions, each run in its model's usual prediction line."""
-    return AsyncPredictions(records, predictions.predict, settings.keep_predictions,
+    # A client's DELETE stops the work where it can (a worker process is killed).
+    run = functools.partial(predictions.predict, stop=True)
+    return AsyncPredictions(records, run, settings.keep_predictions,
                             jobs.replica_id, webhooks.ended, shared=store.shared,
                             stale_after=settings.replica_timeout, base_path=settings.base_path)
 

@@ -248,14 +248,20 @@ class Timed:
 
 async def gather(answer: Answer) -> Answer:
     """A streamed answer as one plain answer: the JSON items as the ``predictions`` list of
-    the usual envelope, or the bytes joined (the answer's media type, else octet-stream)."""
+    the usual envelope, or the bytes joined (the answer's media type, else octet-stream).
+    Cancelled, it abandons the stream (a worker process producing it is killed)."""
     stream: ItemStream = answer.stream
     chunks: list[Chunk] = []
     try:
         while (chunk := await stream.next()) is not None:
             chunks.append(chunk)
-    finally:
+    except asyncio.CancelledError:  # its client cancelled it: stop it where it can be
+        stream.abandon()
+        raise
+    except BaseException:
         await stream.aclose()
+        raise
+    await stream.aclose()
     if chunks and chunks[0].raw:
         media = answer.content_type if answer.content_type not in JSON_TYPES else BINARY
         return Answer(b"".join(c.data for c in chunks), media, is_json=False)

@@ -64,6 +64,7 @@ class _Waiting:
     call: Call
     future: asyncio.Future[Answer]
     release: Callable[[], None] | None = None  # frees what the call uses (uploaded files)
+    stop: bool = False  # its client giving up stops the work (a worker process is killed)
 
     def done(self) -> None:
         if self.release is not None:
@@ -157,11 +158,14 @@ class Dispatcher:
         await self.runner.close()
 
     async def predict(self, kwargs: dict[str, Any], accept: str | None,
-                      release: Callable[[], None] | None = None) -> Answer:
+                      release: Callable[[], None] | None = None, stop: bool = False) -> Answer:
         """Queue one prediction and wait for its answer.
 
         ``release`` is called once the prediction no longer needs its inputs: when it ran, or
-        when it was dropped unrun because the client went away while it waited.
+        when it was dropped unrun because the client went away while it waited. ``stop``:
+        cancelling this call while it runs stops the work where it can be stopped (a worker
+        process or Ray actor is killed and replaced; a thread runs to its end), as a client's
+        DELETE of an asynchronous prediction asks; else the work ends unheard.
         """
         if self.failure is not None:
             if release is not None:
@@ -177,7 +181,7 @@ class Dispatcher:
             raise Overloaded("Model '%s' has %d predictions waiting already; try again shortly"
                              % (self.model.name, self.waiting))
         call = _Waiting(Call(kwargs, accept), asyncio.get_running_loop().create_future(),
-                        release)
+                        release, stop)
         self._queue.put_nowait(call)
         try:
             return await call.future  # cancelled with the handler when the client goes away
@@ -290,10 +294,11 @@ class Dispatcher:
     async def _execute(self, waiting: list[_Waiting]) -> None:
         calls = [one.call for one in waiting]
         try:
-            if self._timeout is None:
+            stoppable = not self.runner.local and any(one.stop for one in waiting)
+            if self._timeout is None and not stoppable:
                 results: list[Result] | None = await self.runner.run(calls)
             else:
-                results = await self._with_timeout(calls, waiting)
+                results = await self._watched(calls, waiting)
             if results is None:  # too late: answered 504 already
                 return
         except DeepaasError as error:
@@ -312,17 +317,40 @@ class Dispatcher:
         return PredictTimeout("Model '%s' took longer than %g s to predict"
                               % (self.model.name, self._timeout or 0))
 
-    async def _with_timeout(self, calls: list[Call], waiting: list[_Waiting]
-                            ) -> list[Result] | None:
-        """Run with ``--predict-timeout``: late calls answer 504 at once; the work itself is
-        abandoned (a worker process is killed and replaced) and awaited before going on."""
+    async def _watched(self, calls: list[Call], waiting: list[_Waiting]) -> list[Result] | None:
+        """Run with ``--predict-timeout`` and/or calls that may be stopped. Late calls answer
+        504 at once; when every caller of stoppable calls gave up, nobody waits for the
+        answer. Either way the work is abandoned (a worker process is killed and replaced)
+        and awaited before going on."""
         task = asyncio.create_task(self.runner.run(calls))
-        done, _ = await asyncio.wait({task}, timeout=self._timeout)
+        gone = _all_given_up(waiting)
+        watched: set[asyncio.Future[Any]] = {task, gone}
+        done, _ = await asyncio.wait(watched, timeout=self._timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        gone.cancel()
         if task in done:
             return task.result()
-        for one in waiting:
-            _settle(one, self._late())
+        if not done:  # too late
+            for one in waiting:
+                _settle(one, self._late())
         self.runner.abandon(task)
         with contextlib.suppress(Exception):
             await task
         return None
+
+
+def _all_given_up(waiting: list[_Waiting]) -> asyncio.Future[None]:
+    """Done once every call's client gave up, where all of them asked to ``stop`` then;
+    never done otherwise (until cancelled)."""
+    gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    if not all(one.stop for one in waiting):
+        return gone
+    futures = [one.future for one in waiting]
+
+    def check(_: Any) -> None:
+        if not gone.done() and all(f.cancelled() for f in futures):
+            gone.set_result(None)
+
+    for future in futures:
+        future.add_done_callback(check)
+    return gone

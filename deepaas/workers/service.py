@@ -77,8 +77,9 @@ class Predictions:
                              return_exceptions=True)
 
     async def predict(self, model: ModelWrapper, kwargs: dict[str, Any], accept: str | None,
-                      release: Callable[[], None] | None = None) -> Answer:
-        answer = await self._lines[model.name].predict(kwargs, accept, release)
+                      release: Callable[[], None] | None = None, stop: bool = False) -> Answer:
+        """One prediction in ``model``'s line (:meth:`Dispatcher.predict`)."""
+        answer = await self._lines[model.name].predict(kwargs, accept, release, stop)
         model.report_nulled(answer)
         return answer
 
