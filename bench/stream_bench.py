@@ -124,11 +124,17 @@ class Target:
                 continue
 
 
-def _deepaas(tmp: Path) -> Target:
-    root = module_dir(tmp / "mod", "streambench", DEEPAAS_MODULE)
-    proc, base = serve(root, "streambench", tmp / "data", "--nometrics")
-    return Target("deepaas", base + "/v2/models/streambench/predict/",
-                  base + "/v2/health/ready", proc, modes=("sync", "async"))
+def _deepaas(tmp: Path, isolate: bool = False) -> Target:
+    """deepaas-run serving the bench module: on its threads, or (``isolate``) in a worker
+    process, as LitServe runs its model (items then come over the worker's socket)."""
+    folder = tmp / ("isolate" if isolate else "threads")
+    folder.mkdir()
+    root = module_dir(folder / "mod", "streambench", DEEPAAS_MODULE)
+    proc, base = serve(root, "streambench", folder / "data", "--nometrics",
+                       *(["--isolate"] if isolate else []))
+    return Target("deepaas --isolate" if isolate else "deepaas",
+                  base + "/v2/models/streambench/predict/", base + "/v2/health/ready", proc,
+                  modes=("sync", "async"))
 
 
 def _litserve_missing(python: Path) -> str | None:
@@ -248,13 +254,15 @@ def _report(targets: list[Target]) -> None:
         for name, r in rows.items():
             print("| %s | %s | %.2f / %.2f | %.2f | %.1f / %.1f |" % (
                 label, name, r["ttfi50"], r["ttfi90"], r["whole50"], r["item50"], r["item90"]))
-        if "LitServe" in rows:
-            d, lit = rows["deepaas"], rows["LitServe"]
-            ratios.append("%s: TTFI %.2fx, TTFI beyond the module's %.0f ms %.2fx, per-item "
-                          "overhead %.2fx" % (label, d["ttfi50"] / lit["ttfi50"], delay * 1000,
-                                              (d["ttfi50"] - delay * 1000)
-                                              / (lit["ttfi50"] - delay * 1000),
-                                              d["item50"] / lit["item50"]))
+        lit = rows.get("LitServe")
+        for name, d in rows.items() if lit is not None else ():
+            if name == "LitServe":
+                continue
+            ratios.append("%s, %s: TTFI %.2fx, TTFI beyond the module's %.0f ms %.2fx, "
+                          "per-item overhead %.2fx" % (
+                              label, name, d["ttfi50"] / lit["ttfi50"], delay * 1000,
+                              (d["ttfi50"] - delay * 1000) / (lit["ttfi50"] - delay * 1000),
+                              d["item50"] / lit["item50"]))
         print("| %s | the generator alone | %.2f | %.2f | |" % (label, delay * 1000, own * 1000))
     if ratios:
         print("\ndeepaas / LitServe (p50, lower is better for deepaas):")
@@ -264,14 +272,16 @@ def _report(targets: list[Target]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--litserve-python", type=Path,
+    # absolute, not resolved: the server starts in another folder, and resolving the venv's
+    # python link would leave the venv
+    parser.add_argument("--litserve-python", type=lambda text: Path(os.path.abspath(text)),
                         default=ROOT / ".venv-bench" / "bin" / "python",
                         help="an interpreter that has litserve (default: .venv-bench's)")
     options = parser.parse_args()
     print("streamed predictions: %d rounds of each variant per server (after %d warm-up), "
           "%d CPUs" % (ROUNDS, WARMUP, os.cpu_count() or 0))
     with tempfile.TemporaryDirectory() as tmp:
-        targets = [_deepaas(Path(tmp))]
+        targets = [_deepaas(Path(tmp)), _deepaas(Path(tmp), isolate=True)]
         missing = _litserve_missing(options.litserve_python)
         if missing:
             print("LitServe skipped: %s. `make bench` installs it into .venv-bench "

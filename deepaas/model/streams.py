@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from deepaas.exceptions import DeepaasError, ModelError, PredictTimeout
 from deepaas.model.outputs import JSON_TYPES, Answer, encode
+from deepaas.model.pump import Pump
 
 __all__ = ["Chunk", "ItemStream", "Kind", "LocalStream", "Timed", "chunk_of", "gather",
            "is_stream", "served_locally", "close_later", "Releasing", "NDJSON", "BINARY"]
@@ -109,7 +110,8 @@ class Kind:
 
 class LocalStream:
     """A generator of this process: a sync one stepped on ``pool``'s threads (the default
-    executor when None), an async one awaited on the event loop."""
+    executor when None), a few items ahead of its reader (:mod:`deepaas.model.pump`), an
+    async one awaited on the event loop."""
 
     def __init__(self, model: str, source: Any, wrap_error: Wrap,
                  pool: concurrent.futures.Executor | None = None) -> None:
@@ -119,7 +121,7 @@ class LocalStream:
         self._async = isinstance(source, AsyncIterator)
         self._source = source if self._async else iter(source)
         self._kind = Kind(model)
-        self._step: asyncio.Future[Any] | None = None  # a step still running on a thread
+        self._pump: Pump | None = None  # steps a sync generator, once it is first read
         self._over = False
 
     def _next_sync(self) -> Chunk | None:
@@ -149,10 +151,9 @@ class LocalStream:
             if self._async:
                 chunk = await self._next_async()
             else:
-                loop = asyncio.get_running_loop()
-                self._step = loop.run_in_executor(self._pool, self._next_sync)
-                chunk = await asyncio.shield(self._step)
-                self._step = None
+                if self._pump is None:
+                    self._pump = Pump(self._next_sync, self._pool, weigh=_weight)
+                chunk = await self._pump.get()
         except BaseException:
             self._over = True
             raise
@@ -162,10 +163,9 @@ class LocalStream:
 
     async def aclose(self) -> None:
         self._over = True
-        step, self._step = self._step, None
-        if step is not None:  # a thread still steps it: a generator running cannot be closed
+        if self._pump is not None:  # a generator running on a thread cannot be closed
             with contextlib.suppress(BaseException):
-                await step
+                await self._pump.stop()
         close = getattr(self._source, "aclose" if self._async else "close", None)
         if close is None:
             return
@@ -178,6 +178,10 @@ class LocalStream:
     def abandon(self) -> None:
         self._over = True
         close_later(self)
+
+
+def _weight(made: Any) -> int:
+    return len(made.data) if isinstance(made, Chunk) else 0
 
 
 _KEEP: set[asyncio.Future[None]] = set()  # closings under way, referenced until they end

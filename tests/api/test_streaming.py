@@ -135,6 +135,18 @@ async def test_a_slow_client_pauses_the_generator(make_client, tmp_path, mode):
     resp.close()
 
 
+async def test_a_paused_stream_holds_no_thread(make_client, tmp_path):
+    client = await make_client("streamer", workers=1)  # one thread for the model
+    progress = tmp_path / "progress"
+    paused = await client.post(URL, params={"n": "1000", "size": str(2**17),
+                                            "progress": str(progress)})
+    await paused.content.read(100)  # then it reads no more: its generator is paused
+    await _settled(progress)
+    other = await client.post(URL, params={"n": "2"})  # served on the one thread meanwhile
+    assert [item["i"] for item in await _json_lines(other)] == [0, 1]
+    paused.close()
+
+
 async def test_predict_timeout_bounds_the_time_between_items(make_client, tmp_path):
     client = await make_client("streamer", isolate=True, predict_timeout=1)
     gate = tmp_path / "gate"  # never opened: the last item never comes
