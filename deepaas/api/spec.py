@@ -299,6 +299,7 @@ def setup_specs(app: web.Application) -> None:
     app[SPECS] = {"swagger": swagger(settings, registry), "openapi": openapi(settings, registry)}
     app[SPEC_TEXTS] = {name: json.dumps(document) for name, document in app[SPECS].items()}
 
+
 _STREAMED = ("The prediction's items as the model yields them: one JSON value per line "
              "(application/x-ndjson), server-sent events (data: <json>) when the request "
              "accepts text/event-stream, or raw bytes; a failure after the first item ends "
