@@ -8,15 +8,16 @@ BIN := $(VENV)/bin
 VENVT := .venv-test
 BINT := $(VENVT)/bin
 VENV5 := .venv-webargs5
-TEST_MODULES := -e plugins/demo -e plugins/iris -e tests/compat/compatmod -e tests/compat/corpus
+TEST_MODULES := -e plugins/demo -e plugins/iris -e plugins/poet -e tests/compat/compatmod -e tests/compat/corpus
 PIP_FLAGS := --quiet --disable-pip-version-check
 PORT ?= 5000
 
 .PHONY: run test test-main test-webargs5 lint venv clean bench
 
-$(BIN)/deepaas-run: pyproject.toml plugins/demo/pyproject.toml plugins/iris/pyproject.toml
+$(BIN)/deepaas-run: pyproject.toml plugins/demo/pyproject.toml plugins/iris/pyproject.toml \
+		plugins/poet/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install $(PIP_FLAGS) -e . -e plugins/demo -e plugins/iris
+	$(BIN)/pip install $(PIP_FLAGS) -e . -e plugins/demo -e plugins/iris -e plugins/poet
 	touch $@
 
 venv: $(BIN)/deepaas-run
@@ -25,6 +26,7 @@ run: venv
 	$(BIN)/deepaas-run --listen-ip 127.0.0.1 --listen-port $(PORT)
 
 FIXTURE_PROJECTS := pyproject.toml plugins/demo/pyproject.toml plugins/iris/pyproject.toml \
+	plugins/poet/pyproject.toml \
 	tests/compat/compatmod/pyproject.toml tests/compat/corpus/pyproject.toml
 
 $(VENVT)/.test-deps: $(FIXTURE_PROJECTS)
