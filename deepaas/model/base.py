@@ -50,6 +50,14 @@ validation, ``accept`` and schema check::
 ``predict`` may also be a coroutine (``async def predict``): it is then awaited on the
 server's event loop, concurrently, and must not block.
 
+A ``predict`` that is a generator (or returns one, or an async generator) streams: each item
+is sent to the client as soon as it is yielded (NDJSON lines, or server-sent events), and a
+client that leaves closes the generator::
+
+    def predict(**kwargs):
+        for token in generate(kwargs["prompt"]):
+            yield {"token": token}
+
 ``train`` runs in a process of its own (after ``warm()``), with everything it prints kept as
 the job's log. It can report how far it has come, for clients to watch and plot::
 
