@@ -17,6 +17,7 @@ __all__ = [
     "ModelNotFound",
     "JobNotFound",
     "PredictionNotFound",
+    "ResourcesUnavailable",
     "OutputNotFound",
     "NotProvided",
     "InvalidInput",
@@ -243,6 +244,14 @@ class RemoteTimeout(RemoteDataError):
 
 class CannotListen(DeepaasError):
     """The server cannot listen on its address: in use, not this host's, or not allowed."""
+
+
+class ResourcesUnavailable(DeepaasError):
+    """A training asked for resources no node has (more CPUs, GPUs or memory, an unknown
+    site): answered when it is submitted, naming what exists, instead of waiting for ever."""
+
+    status = 422
+    exit_code = 2
 
 
 class WebhookRefused(DeepaasError):
