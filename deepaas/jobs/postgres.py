@@ -62,6 +62,9 @@ _MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE deepaas_jobs ADD COLUMN files text",
     # Asynchronous predictions (deepaas/jobs/postgres_predictions.py).
     prediction_rows.POSTGRES_SCHEMA,
+    # What a training asked for, and where it was placed (JSON text).
+    "ALTER TABLE deepaas_jobs ADD COLUMN resources text; "
+    "ALTER TABLE deepaas_jobs ADD COLUMN placement text",
 )
 
 # Key of the advisory lock that migrations hold: "deepaas" in ASCII, unlikely to be another

@@ -62,6 +62,10 @@ class Job:
     owner: str | None = None
     #: What the training left in its output dir: ``{"name", "size"[, "url"]}`` each.
     files: list[dict[str, Any]] | None = None
+    #: The computing resources it asked for (``cpus``, ``gpus``, ``memory``, ``site``) and
+    #: where it was placed (``node``, ``site``, CPU and GPU ids, memory limit).
+    resources: dict[str, Any] | None = None
+    placement: dict[str, Any] | None = None
     metrics: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property

@@ -21,7 +21,7 @@ _T = TypeVar("_T")
 
 #: The record's columns, in the order of :func:`to_row` (``uuid`` first: the upsert's key).
 COLUMNS = ("uuid", "model", "status", "date", "start_date", "finish_date", "args", "output",
-           "message", "pid", "progress", "owner", "files")
+           "message", "pid", "progress", "owner", "files", "resources", "placement")
 
 
 def _sql_list(statuses: Iterable[JobStatus]) -> str:
@@ -70,6 +70,10 @@ def _date(value: str | datetime.datetime | None) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _text(value: Any) -> str | None:
+    return None if value is None else dumps(value)
+
+
 def _json(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
@@ -81,19 +85,21 @@ def to_row(job: Job, *, text_dates: bool = True) -> tuple[Any, ...]:
     return (job.uuid, job.model, job.status.value, date(job.date), date(job.start_date),
             date(job.finish_date), dumps(job.args), dumps(job.output), job.message, job.pid,
             None if job.progress is None else dumps(job.progress), job.owner,
-            None if job.files is None else dumps(job.files))
+            None if job.files is None else dumps(job.files), _text(job.resources),
+            _text(job.placement))
 
 
 def from_row(row: Sequence[Any]) -> Job:
     """The record of a row of :data:`COLUMNS`, without its metrics series."""
     (uuid, model, status, date, start, finish, args, output, message, pid, progress, owner,
-     files) = row
+     files, resources, placement) = row
     made = _date(date)
     assert made is not None  # NOT NULL in both schemas
     return Job(uuid=uuid, model=model, status=JobStatus(status), date=made,
                start_date=_date(start), finish_date=_date(finish), args=json.loads(args),
                output=_json(output), message=message, pid=pid, progress=_json(progress),
-               owner=owner, files=_json(files))
+               owner=owner, files=_json(files), resources=_json(resources),
+               placement=_json(placement))
 
 
 def join_log(chunks: Iterable[tuple[int, bytes]], offset: int) -> bytes:

@@ -57,6 +57,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     ("ALTER TABLE jobs ADD COLUMN files TEXT",),  # what a training left in its output dir
     prediction_rows.SQLITE_SCHEMA,  # asynchronous predictions: jobs/sqlite_predictions.py
+    # What a training asked for, and where it was placed (JSON text).
+    ("ALTER TABLE jobs ADD COLUMN resources TEXT", "ALTER TABLE jobs ADD COLUMN placement TEXT"),
 )
 
 # Seconds since the epoch by SQLite's clock (julianday('now') has millisecond precision).

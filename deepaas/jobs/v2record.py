@@ -35,6 +35,10 @@ def record(job: Job, position: int | None = None, with_metrics: bool = False) ->
         out["progress"] = job.progress
     if job.files:
         out["files"] = job.files
+    if job.resources is not None:
+        out["resources"] = job.resources
+    if job.placement is not None:
+        out["placement"] = job.placement
     if with_metrics:
         out["metrics"] = job.metrics
     return out

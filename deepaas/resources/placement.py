@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Protocol
 
 from deepaas.exceptions import ResourcesUnavailable
 from deepaas.resources.inventory import Node
 from deepaas.resources.request import Resources
 
-__all__ = ["Placement", "LocalAllocation"]
+__all__ = ["Capacity", "Placement", "LocalAllocation"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +30,22 @@ class Placement:
             if value is not None:
                 shown[key] = list(value) if isinstance(value, tuple) else value
         return shown
+
+
+class Capacity(Protocol):
+    """The resources an executor places trainings on (this machine, or a Ray cluster)."""
+
+    def check(self, asked: Resources) -> None:
+        """Raise :class:`ResourcesUnavailable` (422) when ``asked`` can never be given."""
+
+    def take(self, job: str, asked: Resources) -> Placement | None:
+        """Hold what ``asked`` needs for ``job``; None when it is not free now (it waits)."""
+
+    def release(self, job: str) -> None:
+        """``job`` ended: what it held is free again."""
+
+    def nodes(self) -> list[dict[str, Any]]:
+        """Each node with what it has, what is held and what is free (``/v2/resources/``)."""
 
 
 def _sizes(value: int) -> str:
@@ -92,14 +108,14 @@ class LocalAllocation:
     def release(self, job: str) -> None:
         self._held.pop(job, None)
 
-    def usage(self) -> dict[str, Any]:
-        """The node with what is held and what is free, as ``/v2/resources/`` shows it."""
+    def nodes(self) -> list[dict[str, Any]]:
+        """This machine with what is held and what is free, as ``/v2/resources/`` shows it."""
         cpus, gpus, memory = self._free()
         node = self.node
-        return {"name": node.name, "site": node.site,
+        return [{"name": node.name, "site": node.site,
                 "cpus": {"total": len(node.cpus), "free": len(cpus), "ids": list(node.cpus),
                          "free_ids": cpus},
                 "gpus": {"total": len(node.gpus), "free": len(gpus),
                          "devices": [g.shown() for g in node.gpus], "free_ids": gpus},
                 "memory": {"total": node.memory, "free": memory},
-                "trainings": {job: p.shown() for job, p in self._held.items()}}
+                "trainings": {job: p.shown() for job, p in self._held.items()}}]

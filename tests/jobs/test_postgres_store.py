@@ -35,7 +35,8 @@ async def test_servers_starting_together_migrate_once(postgres_db):
     stores = [PostgresStore(postgres_db) for _ in range(4)]
     await asyncio.gather(*(s.open() for s in stores))
     try:
-        assert await _query(postgres_db, "SELECT version FROM deepaas_schema") == [(1,), (2,), (3,)]
+        assert await _query(postgres_db, "SELECT version FROM deepaas_schema") == [
+            (1,), (2,), (3,), (4,)]
         tables = await _query(postgres_db, "SELECT tablename FROM pg_tables "
                                            "WHERE schemaname = 'public'")
         assert {name for (name,) in tables} == TABLES
@@ -45,7 +46,8 @@ async def test_servers_starting_together_migrate_once(postgres_db):
     again = PostgresStore(postgres_db)
     await again.open()
     await again.close()
-    assert await _query(postgres_db, "SELECT version FROM deepaas_schema") == [(1,), (2,), (3,)]
+    assert await _query(postgres_db, "SELECT version FROM deepaas_schema") == [
+        (1,), (2,), (3,), (4,)]
 
 
 async def test_a_database_of_a_newer_release_is_refused(postgres_db):

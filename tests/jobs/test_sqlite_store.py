@@ -83,8 +83,9 @@ async def test_a_file_of_the_previous_release_keeps_its_records(old_file):
         assert [j.uuid for j in await store.find("m")] == ["old", "new"]
     finally:
         await store.close()
-    assert _version(old_file) == 4
-    assert _columns(old_file, "jobs")[-3:] == ["owner", "cancel_requested", "files"]
+    assert _version(old_file) == 5
+    assert _columns(old_file, "jobs")[-5:] == ["owner", "cancel_requested", "files",
+                                               "resources", "placement"]
 
 
 async def test_reopening_a_current_file_changes_nothing(tmp_path):
@@ -94,7 +95,7 @@ async def test_reopening_a_current_file_changes_nothing(tmp_path):
         await store.open()
         await store.put(job(name))
         await store.close()
-    assert _version(path) == 4
+    assert _version(path) == 5
     assert _columns(path, "replicas") == ["id", "host", "seen"]
     assert _columns(path, "job_logs") == ["uuid", "start", "data"]
     store = SQLiteStore(path)

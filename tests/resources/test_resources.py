@@ -66,11 +66,11 @@ def test_cpus_and_gpus_go_to_one_training_at_a_time():
     assert unasked is not None and unasked.cpus is None and unasked.gpus is None
     none = allocation.take("d", Resources(gpus=0))
     assert none is not None and none.gpus == ()
-    usage = allocation.usage()
+    (usage,) = allocation.nodes()
     assert usage["cpus"]["free"] == 0 and usage["gpus"]["free_ids"] == []
     allocation.release("a")
-    assert allocation.usage()["cpus"]["free_ids"] == [0, 1, 2]
-    assert allocation.usage()["gpus"]["devices"][0] == {"id": 0, "model": "H200",
+    assert allocation.nodes()[0]["cpus"]["free_ids"] == [0, 1, 2]
+    assert allocation.nodes()[0]["gpus"]["devices"][0] == {"id": 0, "model": "H200",
                                                         "memory": 2**37}
 
 
