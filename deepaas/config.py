@@ -30,6 +30,7 @@ from deepaas.converters import (
     parse_size,
 )
 from deepaas.exceptions import ConfigError
+from deepaas.resources.request import checked_text
 
 __all__ = ["Settings", "Option", "OPTIONS", "api_keys", "load_settings", "build_parser",
            "parse_bool", "parse_size", "shown_default"]
@@ -138,6 +139,15 @@ class Settings:
     max_trainings: int = _option(
         0, between(int, 0), "Trainings running at once on this server (0: no server-wide "
         "bound); more wait in line.")
+    train_resources: str = _option(
+        "", checked_text, "What a training gets when neither its request (the "
+        "DEEPaaS-Resources header) nor its module's metadata says: e.g. 'cpus=1, "
+        "memory=4GiB' (default: nothing is constrained, as in DEEPaaS 2.x).",
+        metavar="RESOURCES")
+    site: str = _option(
+        "", str, "The name of the site this server's machine is at (what a training's "
+        "site=NAME must match); on Ray, sites are the nodes' site:NAME resources.",
+        metavar="NAME")
     trainings_per_model: int = _option(
         1, between(int, 0), "Trainings of one model running at once on this server (0: no "
         "bound, e.g. sweeps on Ray); more wait in line.")

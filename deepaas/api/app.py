@@ -54,6 +54,7 @@ from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.jobs.store import JobStore
 from deepaas.jobs.v2record import record
 from deepaas.model.loading import Registry
+from deepaas.resources.request import parse_header
 from deepaas.storage.remote import RemoteData, RemoteOptions
 from deepaas.webhooks import Lookup, WebhookOptions, Webhooks
 from deepaas.workers.processes import ProcessRunner
@@ -141,7 +142,7 @@ def _executor(settings: Settings, ray: RayConnection | None) -> Executor:
 
         return RayExecutor(ray, cpus=settings.ray_cpus, gpus=settings.ray_gpus,
                            memory=settings.ray_memory, cgroups=settings.training_cgroups)
-    return LocalExecutor(cgroups=settings.training_cgroups)
+    return LocalExecutor(cgroups=settings.training_cgroups, site=settings.site)
 
 
 def _runners(settings: Settings, ray: RayConnection | None) -> RunnerFactory:
@@ -173,7 +174,8 @@ def _job_manager(settings: Settings, ray: RayConnection | None, store: JobStore,
         limits=Limits(total=settings.max_trainings, per_model=settings.trainings_per_model,
                       waiting=settings.max_waiting_trainings),
         executor=_executor(settings, ray), replica_timeout=settings.replica_timeout,
-        outputs=_outputs(settings), on_end=ended)
+        outputs=_outputs(settings), on_end=ended,
+        default_resources=parse_header(settings.train_resources))
 
 
 def _outputs(settings: Settings) -> Uploader | None:

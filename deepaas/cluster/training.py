@@ -31,6 +31,7 @@ from deepaas.cluster.shipping import pack, resources, unpack
 from deepaas.jobs import process, tracking
 from deepaas.jobs.executor import Execution
 from deepaas.jobs.process import Launch, Outcome
+from deepaas.resources.placement import Capacity, Unplaced
 
 __all__ = ["RayExecutor", "TrainingActor"]
 
@@ -202,6 +203,8 @@ class RayExecutor:
     memory: int = 0
     #: Whether a training gets a cgroup v2 of its own on its node, where the node allows it.
     cgroups: bool = True
+    #: Ray's scheduler places trainings (by the resources each asks for).
+    capacity: Capacity = dataclasses.field(default_factory=Unplaced)
 
     async def open(self) -> None:
         await self.connection.open()

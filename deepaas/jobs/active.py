@@ -11,6 +11,8 @@ from deepaas.jobs.records import Job
 from deepaas.jobs.sharing import LogShipper
 from deepaas.model.outputs import jsonable_text
 from deepaas.model.wrapper import ModelWrapper, UploadedFile
+from deepaas.resources.placement import Placement
+from deepaas.resources.request import Resources
 
 __all__ = ["Active", "Limits", "declared_resources", "display_args"]
 
@@ -52,11 +54,13 @@ class Active:
     """A queued or running training: the live record and what only the manager holds."""
 
     def __init__(self, job: Job, model: ModelWrapper, kwargs: dict[str, Any],
-                 log: LogShipper) -> None:
+                 log: LogShipper, asked: Resources | None = None) -> None:
         self.job = job
         self.model = model
         self.kwargs = kwargs
         self.log = log
+        self.asked = asked or Resources()  # what it asked for, all defaults applied
+        self.placement: Placement | None = None  # what it holds, once started
         self.proc: Execution | None = None
         self.task: asyncio.Task[None] | None = None
         self.cancelled = False  # by a client: ends as "cancelled"

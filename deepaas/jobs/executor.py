@@ -7,6 +7,7 @@ for real. Local processes are the default; ``deepaas.cluster.training`` runs the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any, Protocol
 
 from deepaas.jobs import process, tracking
 from deepaas.jobs.process import Launch, Outcome
+from deepaas.resources.inventory import Node, detect_local
+from deepaas.resources.placement import Capacity, LocalAllocation
 
 __all__ = ["Execution", "Executor", "LocalExecutor", "Launch", "Outcome"]
 
@@ -46,6 +49,9 @@ class Executor(Protocol):
     #: Whether it places trainings by the resources modules declare (the manager then reads
     #: them from the module's metadata, which it otherwise leaves alone).
     wants_resources: bool
+    @property
+    def capacity(self) -> Capacity:
+        """The resources it places trainings on: known once :meth:`open` returned."""
 
     async def open(self) -> None: ...
 
@@ -63,11 +69,14 @@ class LocalExecutor:
 
     wants_resources = False
 
-    def __init__(self, cgroups: bool = True) -> None:
+    def __init__(self, cgroups: bool = True, site: str = "") -> None:
         self._cgroups = cgroups
+        self._site = site
         self._home: Path | None = None
+        self.capacity: LocalAllocation = LocalAllocation(Node("", site, (), (), 0))
 
     async def open(self) -> None:
+        self.capacity = LocalAllocation(await asyncio.to_thread(detect_local, self._site))
         self._home = tracking.cgroup_home() if self._cgroups else None
         LOG.info("a training's processes are found by %s", "their cgroup under %s" % self._home
                  if self._home is not None else "the job id in their environment")

@@ -24,6 +24,7 @@ from deepaas.jobs.replicas import STOPPED_QUEUED, STOPPED_RUNNING, Replica
 from deepaas.jobs.sharing import LogShipper, follow_stored
 from deepaas.jobs.store import JobStore
 from deepaas.model.wrapper import ModelWrapper
+from deepaas.resources.request import Resources, from_declared
 
 __all__ = ["JobManager", "STOPPED_RUNNING", "STOPPED_QUEUED"]
 
@@ -50,6 +51,7 @@ class JobManager:
                  cancel_grace: float = 5.0, limits: Limits | None = None,
                  tmp_dir: str | None = None, executor: Executor | None = None,
                  replica_timeout: float = 15.0, outputs: Uploader | None = None,
+                 default_resources: Resources | None = None,
                  on_end: Callable[[Job], Awaitable[None]] | None = None) -> None:
         self._store = store
         self._data_dir = data_dir
@@ -60,6 +62,7 @@ class JobManager:
         self._tmp_dir = tmp_dir
         self._executor: Executor = executor or LocalExecutor()
         self._outputs = outputs
+        self._default_resources = default_resources or Resources()
         self._on_end = on_end
         self._active: dict[str, Active] = {}
         self._replica = Replica(store, self._executor, self.layout, self._active,
@@ -153,17 +156,24 @@ class JobManager:
     # --- commands --------------------------------------------------------------------------
 
     async def submit(self, model: ModelWrapper, kwargs: dict[str, Any],
-                     files: Iterable[str] = (), urls: dict[str, str] | None = None) -> Job:
-        """Queue ``model.train(**kwargs)``; it starts as soon as the limits allow.
+                     files: Iterable[str] = (), urls: dict[str, str] | None = None,
+                     asked: Resources | None = None) -> Job:
+        """Queue ``model.train(**kwargs)``; it starts as soon as the limits and the resources
+        it asks for allow (``asked``, over the module's declared ones, over the server's).
 
         The job takes ownership of ``files`` (uploads) and removes them when it ends; ``urls``
-        says where file arguments fetched from storage came from, for the record.
+        says where file arguments fetched from storage came from, for the record. Resources
+        that can never be given are a :class:`ResourcesUnavailable` (422) at once.
         """
         try:
             self._check_line(model.name)
             self._arriving += 1  # counted in line until it is in the queue or started
             try:
-                return await self._submit(model, kwargs, set(files), urls)
+                wanted = (asked or Resources()).over(from_declared(
+                    await asyncio.to_thread(declared_resources, model))).over(
+                    self._default_resources)
+                self._executor.capacity.check(wanted)
+                return await self._submit(model, kwargs, set(files), urls, wanted)
             finally:
                 self._arriving -= 1
         except BaseException:
@@ -186,15 +196,18 @@ class JobManager:
                              retry_after=_RETRY_AFTER)
 
     async def _submit(self, model: ModelWrapper, kwargs: dict[str, Any], files: set[str],
-                      urls: dict[str, str] | None) -> Job:
+                      urls: dict[str, str] | None, wanted: Resources) -> Job:
         if not model.provides("train") or model.source is None:
             raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
         job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs, urls),
-                  date=datetime.datetime.now(), owner=self._replica.id)
+                  date=datetime.datetime.now(), owner=self._replica.id,
+                  # the record keeps DEEPaaS 2.x's shape unless resources were asked for
+                  resources=wanted.shown() if wanted.constrained else None)
         self.layout.make(job.uuid)
         kwargs = self.layout.adopt_uploads(job.uuid, kwargs, files)
         await self._store.put(job)
-        self._active[job.uuid] = Active(job, model, kwargs, LogShipper(self.layout.log(job.uuid)))
+        self._active[job.uuid] = Active(job, model, kwargs, LogShipper(self.layout.log(job.uuid)),
+                                        wanted)
         self._queue.append(job.uuid)
         self._schedule()
         return job
@@ -231,13 +244,21 @@ class JobManager:
         return not per_model or sum(a.job.model == model for a in running) < per_model
 
     def _schedule(self) -> None:
-        """Start every waiting training the limits allow, oldest first."""
+        """Start every waiting training the limits and the free resources allow, oldest
+        first; one whose resources are not free yet lets a later one that fits go first."""
         for uuid in list(self._queue):
             active = self._active[uuid]
-            if self._can_start(active.job.model):
-                self._queue.remove(uuid)
-                active.job.status = JobStatus.RUNNING  # counts against the limits at once
-                active.task = asyncio.create_task(self._run(active), name="train-" + uuid)
+            if not self._can_start(active.job.model):
+                continue
+            placement = self._executor.capacity.take(uuid, active.asked)
+            if placement is None:
+                continue
+            self._queue.remove(uuid)
+            active.placement = placement
+            if active.asked.constrained:
+                active.job.placement = placement.shown()
+            active.job.status = JobStatus.RUNNING  # counts against the limits at once
+            active.task = asyncio.create_task(self._run(active), name="train-" + uuid)
 
     async def _run(self, active: Active) -> None:
         job = active.job
@@ -248,7 +269,8 @@ class JobManager:
                 data_dir=self._data_dir, tmp_dir=self._tmp_dir,
                 resources=(await asyncio.to_thread(declared_resources, active.model)
                            if self._executor.wants_resources else {}),
-                output_dir=self.layout.output(job.uuid), grace=self._grace))
+                output_dir=self.layout.output(job.uuid), grace=self._grace,
+                asked=active.asked, placement=active.placement))
         except Exception as exc:
             LOG.exception("training %s of %s could not start", job.uuid, job.model)
             await self._end(active, process.Outcome(False, message="could not start: %s"
@@ -288,6 +310,7 @@ class JobManager:
     async def _end(self, active: Active, outcome: process.Outcome) -> None:
         job = active.job
         self._active.pop(job.uuid, None)
+        self._executor.capacity.release(job.uuid)
         self.layout.remove_uploads(job.uuid)
         job.files = await settle(self.layout.output(job.uuid), job.uuid, self._outputs,
                                  self.layout.log(job.uuid))

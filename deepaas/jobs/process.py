@@ -24,6 +24,8 @@ from deepaas.jobs import tracking
 from deepaas.jobs.tracking import kill_leftovers, processes_of
 from deepaas.lifeline import ENV_SERVER_PID
 from deepaas.progress import ENV_FD, ENV_JOB_ID, ENV_OUTPUT_DIR
+from deepaas.resources.placement import Placement
+from deepaas.resources.request import Resources
 
 __all__ = ["Launch", "Outcome", "TrainingProcess", "start", "kill_leftovers", "processes_of"]
 
@@ -51,6 +53,11 @@ class Launch:
     output_dir: Path | None = None
     #: Seconds what the training leaves running gets between SIGTERM and SIGKILL at its end.
     grace: float = 5.0
+    #: What the training asked for (header, over the module's declaration, over the server's
+    #: --train-resources) and, on this machine, what it was given: its CPU and GPU ids and
+    #: its memory limit (None: placed by the executor itself, as Ray does).
+    asked: Resources = dataclasses.field(default_factory=Resources)
+    placement: Placement | None = None
 
 
 @dataclasses.dataclass(frozen=True)

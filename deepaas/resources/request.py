@@ -13,7 +13,7 @@ from typing import Any
 from deepaas.converters import parse_size
 from deepaas.exceptions import InvalidInput
 
-__all__ = ["HEADER", "Resources", "parse_header", "from_declared"]
+__all__ = ["HEADER", "Resources", "checked_text", "parse_header", "from_declared"]
 
 HEADER = "DEEPaaS-Resources"
 _KEYS = ("cpus", "gpus", "memory", "site")
@@ -115,3 +115,13 @@ def from_declared(declared: Mapping[str, Any] | None) -> Resources:
             except InvalidInput:
                 continue
     return Resources(**found)
+
+
+def checked_text(value: Any) -> str:
+    """A ``--train-resources`` value: header text that reads (ValueError when it does not)."""
+    text = str(value).strip()
+    try:
+        parse_header(text)
+    except InvalidInput as exc:
+        raise ValueError("; ".join(exc.messages[HEADER])) from None
+    return text

@@ -20,6 +20,8 @@ from deepaas.jobs.manager import JobManager
 from deepaas.jobs.records import Job
 from deepaas.jobs.v2record import record
 from deepaas.model.wrapper import ModelWrapper
+from deepaas.resources.request import HEADER as RESOURCES
+from deepaas.resources.request import Resources, parse_header
 
 __all__ = ["start", "list_jobs", "get_job", "cancel_job", "get_logs", "get_output"]
 
@@ -42,17 +44,18 @@ def _enabled(handler: Handler) -> Handler:
 @_enabled
 async def start(request: web.Request, model: ModelWrapper) -> web.Response:
     hook = await webhook_url(request)  # 422 for a refused one, before anything is read
+    asked = parse_header(request.headers.get(RESOURCES, ""))  # 422 naming a malformed key
     inputs = await read_inputs(request, model.train_args, request.app[SETTINGS],
                                request.app[REMOTE], request.app[BODIES])
     # The job owns the uploads from here; shielded, so a client leaving mid-submit cannot
     # leave a half-registered job (or one whose webhook is not armed) behind.
-    job = await asyncio.shield(_submit(request.app, model, inputs, hook))
+    job = await asyncio.shield(_submit(request.app, model, inputs, hook, asked))
     return json_response(_record(job, request.app[JOBS]))
 
 
 async def _submit(app: web.Application, model: ModelWrapper, inputs: Inputs,
-                  hook: str | None) -> Job:
-    job = await app[JOBS].submit(model, inputs.kwargs, inputs.files, inputs.urls)
+                  hook: str | None, asked: Resources) -> Job:
+    job = await app[JOBS].submit(model, inputs.kwargs, inputs.files, inputs.urls, asked)
     if hook:
         await app[WEBHOOKS].arm(job.uuid, hook)
     return job
