@@ -9,7 +9,7 @@ from deepaas.exceptions import ResourcesUnavailable
 from deepaas.resources.inventory import Node
 from deepaas.resources.request import Resources
 
-__all__ = ["Capacity", "Placement", "LocalAllocation", "Unplaced"]
+__all__ = ["Capacity", "Placement", "LocalAllocation", "Unplaced", "sizes"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +48,9 @@ class Capacity(Protocol):
         """Each node with what it has, what is held and what is free (``/v2/resources/``)."""
 
 
-def _sizes(value: int) -> str:
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+def sizes(value: int) -> str:
+    """A size as people read it: 256 MiB, 1.5 GiB."""
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if value >= size:
             return "%.4g %s" % (value / size, unit)
     return "%d bytes" % value
@@ -72,8 +73,8 @@ class LocalAllocation:
         if asked.gpus is not None and asked.gpus > len(node.gpus):
             problems.append("gpus=%d, but this machine has %d" % (asked.gpus, len(node.gpus)))
         if asked.memory is not None and asked.memory > node.memory:
-            problems.append("memory=%s, but this machine has %s" % (_sizes(asked.memory),
-                                                                   _sizes(node.memory)))
+            problems.append("memory=%s, but this machine has %s" % (sizes(asked.memory),
+                                                                   sizes(node.memory)))
         if asked.site is not None and asked.site != node.site:
             problems.append("site=%s, but the only site is %s" % (
                 asked.site, node.site or "unnamed (deepaas-run --site NAME names it)"))

@@ -48,7 +48,7 @@ def test_what_can_never_fit_is_refused_at_once_naming_what_exists():
     message = raised.value.message
     assert raised.value.status == 422
     for part in ("cpus=8, but this machine has 4", "gpus=64, but this machine has 2",
-                 "memory=1024 GiB, but this machine has 16 GiB",
+                 "memory=1 TiB, but this machine has 16 GiB",
                  "site=cern, but the only site is lab"):
         assert part in message, message
 
