@@ -1,8 +1,8 @@
 """Prometheus metrics at ``GET /metrics``, through prometheus-client, one registry per app.
 
 On the hot path only a counter and, for predictions, a histogram are updated (label children
-are looked up once and cached); queue depths, trainings by status and worker restarts are
-read when Prometheus scrapes.
+are looked up once and cached); queue depths, trainings by status, worker restarts and the
+executor's resources (as ``/v2/resources/`` shows them) are read when Prometheus scrapes.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class _Snapshot(Collector):
         self.restarts: dict[str, int] = {}
         self.trainings: dict[tuple[str, str], int] = {}
         self.remote: dict[str, int] = {}  # remote file arguments: downloads and cache hits
+        self.nodes: list[dict[str, Any]] = []  # the executor's nodes, as /v2/resources/ lists
 
     def collect(self) -> Iterator[Any]:
         queue = GaugeMetricFamily("deepaas_queue_depth", "Predictions waiting, per model",
@@ -56,6 +57,22 @@ class _Snapshot(Collector):
         for source, count in self.remote.items():
             remote.add_metric([source], count)
         yield from (queue, restarts, trainings, remote)
+        yield from _resources(self.nodes)
+
+_RESOURCES = (("cpus", "deepaas_resources_cpus", "CPUs of a node trainings run on"),
+              ("gpus", "deepaas_resources_gpus", "GPUs of a node trainings run on"),
+              ("memory", "deepaas_resources_memory_bytes", "Memory of a node trainings run on"))
+
+
+def _resources(nodes: list[dict[str, Any]]) -> Iterator[GaugeMetricFamily]:
+    """Per node and site: the total and what no training holds (state="total" or "free")."""
+    for kind, name, text in _RESOURCES:
+        gauge = GaugeMetricFamily(name, text + ": total, and free (held by no training)",
+                                  labels=["node", "site", "state"])
+        for node in nodes:
+            for state in ("total", "free"):
+                gauge.add_metric([node["name"], node["site"], state], node[kind][state])
+        yield gauge
 
 
 class Metrics:

@@ -18,5 +18,6 @@ async def get_metrics(request: web.Request) -> web.Response:
     snapshot.trainings = await request.app[JOBS].counts()
     remote = request.app[REMOTE]
     snapshot.remote = {"download": remote.downloads, "cache": remote.hits}
+    snapshot.nodes = request.app[JOBS].capacity.nodes()
     return metrics.render()
 

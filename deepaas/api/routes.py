@@ -26,7 +26,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from deepaas.api import dashboard, docs, monitoring
 from deepaas.api.keys import REGISTRY, ROUTES, SETTINGS
-from deepaas.api.v2 import debug, health, models, predict, predictions, train, versions
+from deepaas.api.v2 import debug, health, models, predict, predictions, resources, train, versions
 from deepaas.config import Settings
 from deepaas.model.wrapper import ModelWrapper
 
@@ -62,6 +62,7 @@ class Param(enum.Enum):
     WEBHOOK = "the Webhook-URL header (documented where --webhook-allow turns webhooks on)"
     PREDICTION_UUID = "the asynchronous prediction's uuid in the path"
     PREDICTION_FILTERS = "the asynchronous predictions list's filters in the query"
+    RESOURCES = "the DEEPaaS-Resources header: the training's CPUs, GPUs, memory and site"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,7 +163,8 @@ TABLE: tuple[Entry, ...] = (
     Route("POST", _TRAIN, train.start, Doc("models", "Retrain model with available data", (
         ("200", _TRAINING, "Training"), ("422", "Invalid arguments", "ValidationErrors"),
         ("501", "The model does not provide train()", "Failure")),
-        params=(Param.TRAIN_ARGS, Param.WEBHOOK)), access=Access.KEY, name="trainings"),
+        params=(Param.TRAIN_ARGS, Param.WEBHOOK, Param.RESOURCES)), access=Access.KEY,
+        name="trainings"),
     Route("GET", _TRAIN, train.list_jobs, Doc(
         "models", "Get a list of trainings (running or completed)", (
             ("200", "The model's trainings", "TrainingList"),
@@ -211,7 +213,14 @@ TABLE: tuple[Entry, ...] = (
         description="The body the prediction would have answered synchronously; a binary "
                     "answer is only here (the record gives its result_url).",
         params=(Param.PREDICTION_UUID,)), access=Access.KEY, name="prediction_result"),
-    # Probes and metrics, after the models: clients take the first path ending in predict/.
+    # What trainings may ask for, probes and metrics, after the models: clients take the
+    # first path ending in predict/.
+    Route("GET", "/v2/resources/", resources.get_resources, Doc(
+        "resources", "The executor's nodes: CPUs, GPUs and memory, in use and free", (
+            ("200", "Each node, the totals and the sites", "Resources"),),
+        description="What a training may ask for with the DEEPaaS-Resources header "
+                    "(cpus=2, gpus=1, memory=8GiB, site=NAME), and what is free now."),
+        name="resources"),
     Route("GET", "/v2/health/live", health.live, Doc("health", "The server process answers", (
         ("200", "Alive", None),)), head=True),
     Route("GET", "/v2/health/ready", health.ready, Doc("health", "Every model is warm", (

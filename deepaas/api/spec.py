@@ -44,6 +44,7 @@ from deepaas.model.outputs import JSON_TYPES
 from deepaas.model.streams import BINARY as OCTET_STREAM
 from deepaas.model.streams import NDJSON
 from deepaas.model.wrapper import ModelWrapper
+from deepaas.resources.request import HEADER as RESOURCES
 
 __all__ = ["swagger", "openapi", "setup_specs", "PREDICTION_RESPONSE"]
 
@@ -82,6 +83,16 @@ _LOG_FOLLOW = (("follow", "boolean", "Keep the answer open and stream new lines 
 _WEBHOOK = ("Where to POST the record when the job ends (a training, or a prediction asked "
             "with Prefer: respond-async), signed as Standard Webhooks are; a URL this server "
             "does not allow is answered 422")
+
+# Always documented (unlike Webhook-URL): every server honours it. DEEPaaS 2.x clients are
+# untouched: it comes after the module's arguments, and a form generator that sends it as an
+# argument sends an unknown query key, which is ignored.
+_RESOURCES = ("The training's computing resources, any subset of: cpus=2, gpus=1, memory=8GiB, "
+              "site=NAME (GET /v2/resources/ lists what exists and what is free). What is not "
+              "given comes from the module's declared resources, then from the server's "
+              "--train-resources. A malformed value is a 422 naming its key, resources that "
+              "can never be given a 422 naming what exists; a training whose resources are "
+              "held by others waits in line (queued)")
 
 
 def _component_id(taken: dict[str, Any], model_name: str) -> str:
@@ -211,6 +222,8 @@ class _Builder:
                 self._with_query(op, _LOG_FOLLOW)
             elif param is Param.WEBHOOK:
                 self._with_webhook(op)
+            elif param is Param.RESOURCES:
+                self._with_header(op, RESOURCES, _RESOURCES)
             else:
                 assert model is not None
                 self._with_args(op, model.predict_args if param is Param.PREDICT_ARGS
@@ -264,6 +277,13 @@ class _Builder:
                                  "description": _WEBHOOK}
         schema = {"type": "string", "format": "uri"}
         param.update(schema if self.v2 else {"schema": schema})
+        op["parameters"].append(param)
+
+    def _with_header(self, op: dict[str, Any], name: str, description: str) -> None:
+        """An optional text header."""
+        param: dict[str, Any] = {"in": "header", "name": name, "required": False,
+                                 "description": description}
+        param.update({"type": "string"} if self.v2 else {"schema": {"type": "string"}})
         op["parameters"].append(param)
 
     def _with_uuid(self, op: dict[str, Any]) -> dict[str, Any]:

@@ -89,6 +89,12 @@ class _Training(_Doc):
     files = fields.List(fields.Dict(), metadata={
         "description": "What the training wrote to its output dir, once it ended: name, size "
                        "and, when uploaded to the output storage, url"})
+    resources = fields.Dict(metadata={
+        "description": "What it asked for (DEEPaaS-Resources over the module's and the "
+                       "server's defaults): cpus, gpus, memory (bytes), site; only when any"})
+    placement = fields.Dict(metadata={
+        "description": "Where it runs, once started: node, site, and the CPU ids, GPU ids and "
+                       "memory limit (bytes) it holds; only when resources were asked for"})
 
 
 class _AsyncPrediction(_Doc):
@@ -109,6 +115,51 @@ class _AsyncPrediction(_Doc):
     message = _text("Why it failed (status error)")
 
 
+class _Amount(_Doc):
+    total = fields.Integer(required=True)
+    free = fields.Integer(required=True, metadata={"description": "Not held by a training"})
+
+
+class _Cpus(_Amount):
+    ids = fields.List(fields.Integer(), metadata={"description": "The CPU ids"})
+    free_ids = fields.List(fields.Integer())
+
+
+class _GpuDevice(_Doc):
+    id = fields.Integer(required=True, metadata={"description": "CUDA_VISIBLE_DEVICES index"})
+    model = _text("The GPU's model, when known")
+    memory = fields.Integer(allow_none=True, metadata={"description": "Bytes, when known"})
+
+
+class _Gpus(_Amount):
+    devices = fields.List(fields.Nested(_GpuDevice))
+    free_ids = fields.List(fields.Integer())
+
+
+class _Node(_Doc):
+    name = _text("The node (host) name", required=True)
+    site = _text("Its site (a training's site=); empty when unnamed", required=True)
+    cpus = fields.Nested(_Cpus, required=True)
+    gpus = fields.Nested(_Gpus, required=True)
+    memory = fields.Nested(_Amount, required=True, metadata={"description": "Bytes"})
+    trainings = fields.Dict(metadata={
+        "description": "The trainings holding resources here: uuid to placement"})
+
+
+class _Totals(_Doc):
+    cpus = fields.Nested(_Amount, required=True)
+    gpus = fields.Nested(_Amount, required=True)
+    memory = fields.Nested(_Amount, required=True, metadata={"description": "Bytes"})
+
+
+class _Resources(_Doc):
+    executor = _text("Where trainings run: local or ray", required=True)
+    nodes = fields.List(fields.Nested(_Node), required=True)
+    totals = fields.Nested(_Totals, required=True)
+    sites = fields.List(fields.String(), required=True, metadata={
+        "description": "The named sites a training may ask for"})
+
+
 class _Prediction(_Doc):
     status = _text("Response status message", required=True)
     predictions = fields.Raw(required=True, metadata={"description": "What predict() returned"})
@@ -126,6 +177,13 @@ DEFINITIONS: tuple[tuple[str, type[marshmallow.Schema]], ...] = (
     ("Training", _Training),
     ("Prediction", _Prediction),
     ("AsyncPrediction", _AsyncPrediction),
+    ("ResourceAmount", _Amount),
+    ("ResourceCpus", _Cpus),
+    ("GpuDevice", _GpuDevice),
+    ("ResourceGpus", _Gpus),
+    ("ResourceNode", _Node),
+    ("ResourceTotals", _Totals),
+    ("Resources", _Resources),
 )
 VALIDATION_ERRORS = {
     "type": "object",

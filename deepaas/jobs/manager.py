@@ -24,6 +24,7 @@ from deepaas.jobs.replicas import STOPPED_QUEUED, STOPPED_RUNNING, Replica
 from deepaas.jobs.sharing import LogShipper, follow_stored
 from deepaas.jobs.store import JobStore
 from deepaas.model.wrapper import ModelWrapper
+from deepaas.resources.placement import Capacity
 from deepaas.resources.request import Resources, from_declared
 
 __all__ = ["JobManager", "STOPPED_RUNNING", "STOPPED_QUEUED"]
@@ -74,6 +75,18 @@ class JobManager:
     def replica_id(self) -> str:
         """This server's name in the job store (other tables' records say their owner by it)."""
         return self._replica.id
+
+    @property
+    def capacity(self) -> Capacity:
+        """What the executor places trainings on, held and free (``/v2/resources/``)."""
+        return self._executor.capacity
+
+    @property
+    def executor_name(self) -> str:
+        """Where trainings run: "local", or the executor's kind ("ray" for RayExecutor)."""
+        kind = type(self._executor).__name__
+        return "local" if isinstance(self._executor, LocalExecutor) else \
+            kind.removesuffix("Executor").lower()
 
     # --- life cycle ------------------------------------------------------------------------
 

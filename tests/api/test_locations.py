@@ -110,7 +110,8 @@ def test_swagger_places_each_argument_where_it_is_read():
     assert params[0]["type"] == "file" and params[6]["collectionFormat"] == "multi"
     assert _params(doc)["consumes"] == ["multipart/form-data"]
     train = _params(doc, path="/v2/models/locations/train/")["parameters"]
-    assert [(p["in"], p["name"]) for p in train] == [("formData", "upload"), ("formData", "loose")]
+    assert [(p["in"], p["name"]) for p in train] == [("formData", "upload"), ("formData", "loose"),
+                                                     ("header", "DEEPaaS-Resources")]
 
 
 def test_openapi_puts_form_and_json_in_the_request_body():

@@ -62,7 +62,7 @@ def test_swagger_document_has_the_reference_shape():
                  "/v2/models/%s/predictions/{uuid}/result"]
     assert list(doc["paths"]) == ["/", "/v2/", "/v2/debug/", "/v2/models/"] + [
         p % name for name in ("fake", "plain") for p in per_model] + [
-        "/v2/health/live", "/v2/health/ready", "/v2/models/fake/ready",
+        "/v2/resources/", "/v2/health/live", "/v2/health/ready", "/v2/models/fake/ready",
         "/v2/models/plain/ready", "/metrics"]
     assert {"Failure", "Location", "Version", "Versions", "ModelMeta", "Training",
             "TrainingList", "Prediction", "ModelPredictionResponse"} <= set(doc["definitions"])
@@ -356,12 +356,12 @@ def test_exclusive_bounds_and_list_filter_minimums():
 
     registry = R.of(MW("excl", Module(), "tests.models.bare"))
     v2 = swagger_doc(S(), registry)
-    [lr] = v2["paths"]["/v2/models/excl/train/"]["post"]["parameters"]
+    [lr, _resources] = v2["paths"]["/v2/models/excl/train/"]["post"]["parameters"]
     assert lr["minimum"] == 0 and lr["exclusiveMinimum"] is True and "exclusiveMaximum" not in lr
     listing = v2["paths"]["/v2/models/excl/train/"]["get"]["parameters"]
     assert [p.get("minimum") for p in listing] == [None, 0, 0]
     v3 = oas_doc(S(), registry)
-    [lr3] = v3["paths"]["/v2/models/excl/train/"]["post"]["parameters"]
+    [lr3, _resources] = v3["paths"]["/v2/models/excl/train/"]["post"]["parameters"]
     assert lr3["schema"]["exclusiveMinimum"] is True
 
 

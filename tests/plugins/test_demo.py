@@ -253,7 +253,7 @@ async def test_spec_shows_the_demo_arguments(client):
     assert "image/png" in predict["produces"]
     assert "ModelPredictionResponse" in spec["definitions"]
     train = {p["name"] for p in spec["paths"][URL + "train/"]["post"]["parameters"]}
-    assert train == {"epochs", "learning_rate", "optimizer", "epoch_seconds"}
+    assert train == {"epochs", "learning_rate", "optimizer", "epoch_seconds", "DEEPaaS-Resources"}
 
 
 async def test_http_training_runs_in_a_warmed_child(client):
