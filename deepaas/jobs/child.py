@@ -16,6 +16,7 @@ import traceback
 from typing import Any
 
 from deepaas.exceptions import message_of, summary_of
+from deepaas.jobs.limits import exceeded
 from deepaas.lifeline import die_with_server
 
 __all__ = ["main"]
@@ -51,6 +52,15 @@ def _write(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _over_limit(exc: BaseException) -> str | None:
+    """The memory limit's message when ``exc`` is the training running out of it (under an
+    address-space limit an allocation fails, the process lives on to say so)."""
+    message = exceeded(exc)
+    if message is not None:
+        print("[deepaas] %s" % message, file=sys.stderr)
+    return message
+
+
 def _run(request: dict[str, Any]) -> dict[str, Any]:
     from deepaas.workers.warmed import load_warmed
 
@@ -64,7 +74,7 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         return {"status": "error", "message": "Model '%s' does not implement train" % model.name}
     except Exception as exc:  # the module's failure is the job's outcome, not ours
         traceback.print_exc()
-        return {"status": "error", "message": message_of(exc)}
+        return {"status": "error", "message": _over_limit(exc) or message_of(exc)}
     return {"status": "done", "output": output}
 
 
@@ -76,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         outcome = _run(pickle.load(sys.stdin.buffer))
     except BaseException as exc:  # loading or warming failed: report it as the job's error
         traceback.print_exc()
-        outcome = {"status": "error", "message": summary_of(exc)}
+        outcome = {"status": "error", "message": _over_limit(exc) or summary_of(exc)}
     text, done = _stored(outcome)
     _write(result_path, text)
     return 0 if done else 1

@@ -20,7 +20,7 @@ from typing import Any
 
 from deepaas import ENV_DATA_DIR
 from deepaas.files import owned_prefix
-from deepaas.jobs import tracking
+from deepaas.jobs import limits, tracking
 from deepaas.jobs.tracking import kill_leftovers, processes_of
 from deepaas.lifeline import ENV_SERVER_PID
 from deepaas.progress import ENV_FD, ENV_JOB_ID, ENV_OUTPUT_DIR
@@ -76,11 +76,14 @@ def _kill_group(pgid: int, sig: int) -> None:
 
 class TrainingProcess:
     """A running ``deepaas.jobs.child``: the leader of its own process group, and of every
-    process it starts (its :class:`~deepaas.jobs.tracking.Tracker` finds them)."""
+    process it starts (its :class:`~deepaas.jobs.tracking.Tracker` finds them), under the
+    memory limit ``enforced`` says (:mod:`deepaas.jobs.limits`)."""
 
     def __init__(self, proc: asyncio.subprocess.Process, result_path: Path,
                  reports: asyncio.StreamReader, transport: asyncio.BaseTransport,
-                 tracker: tracking.Tracker, grace: float) -> None:
+                 tracker: tracking.Tracker, grace: float,
+                 enforced: limits.Enforced | None = None) -> None:
+        self._enforced = enforced or limits.Enforced()
         self._proc = proc
         self._result_path = result_path
         self._reports = reports
@@ -111,8 +114,12 @@ class TrainingProcess:
     async def wait(self) -> Outcome:
         """Wait for the process to end, stop whatever it left running, read its outcome."""
         code = await self._proc.wait()
+        overrun = self._enforced.overrun()  # read before the sweep removes its cgroup
         await self._end_all(self._grace)  # a process it left behind may hold the reports pipe
         self._transport.close()
+        if overrun is not None:  # killed by its cgroup: whatever it wrote is not the story
+            self._result_path.unlink(missing_ok=True)
+            return Outcome(False, message=overrun)
         try:
             data = json.loads(self._result_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -190,8 +197,9 @@ class TrainingProcess:
         return True
 
 
-def _environment(launch: Launch, report_fd: int) -> dict[str, str]:
+def _environment(launch: Launch, report_fd: int, by_cgroup: bool) -> dict[str, str]:
     env = dict(os.environ)
+    env.update(limits.environment(launch.placement, by_cgroup))
     env.update({ENV_JOB_ID: launch.job_id, ENV_DATA_DIR: str(launch.data_dir.resolve()),
                 ENV_FD: str(report_fd), ENV_SERVER_PID: str(os.getpid()),
                 # the module's prints reach its log as they happen, not when a buffer fills
@@ -199,6 +207,27 @@ def _environment(launch: Launch, report_fd: int) -> dict[str, str]:
     if launch.output_dir is not None:
         env[ENV_OUTPUT_DIR] = str(launch.output_dir.resolve())
     return env
+
+
+def _limits_memory(launch: Launch) -> bool:
+    return launch.placement is not None and launch.placement.memory is not None
+
+
+def _own_cgroup(tracker: tracking.Tracker, by_cgroup: bool) -> Path | None:
+    """The training's cgroup, where it got one and its memory.max can be set."""
+    return tracker.path if by_cgroup and isinstance(tracker, tracking.CgroupTracker) else None
+
+
+async def _abandon(proc: asyncio.subprocess.Process, tracker: tracking.Tracker,
+                   result_path: Path, read_fd: int) -> None:
+    """Undo a start that cannot go on (the process has run none of the module's code)."""
+    _kill_group(proc.pid, signal.SIGKILL)
+    if proc.stdin is not None:
+        proc.stdin.close()
+    await proc.wait()
+    tracker.release()
+    result_path.unlink(missing_ok=True)
+    os.close(read_fd)
 
 
 async def _open_reports(read_fd: int) -> tuple[asyncio.StreamReader, asyncio.BaseTransport]:
@@ -223,24 +252,33 @@ async def start(launch: Launch, cgroups: Path | None = None) -> TrainingProcess:
     read_fd, write_fd = os.pipe()
     request = pickle.dumps({"name": launch.name, "source": launch.source,
                             "kwargs": launch.kwargs, "warm": launch.warm})
+    by_cgroup = _limits_memory(launch) and limits.cgroup_memory(cgroups)
     try:
         with open(launch.log_path, "ab") as log:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "deepaas.jobs.child", str(result_path),
                 stdin=asyncio.subprocess.PIPE, stdout=log, stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True, pass_fds=(write_fd,), env=_environment(launch, write_fd))
+                start_new_session=True, pass_fds=(write_fd,),
+                env=_environment(launch, write_fd, by_cgroup))
     except BaseException:
         result_path.unlink(missing_ok=True)
         os.close(read_fd)
         raise
     finally:
         os.close(write_fd)
-    # In its cgroup before it reads its request, so before it can start anything.
+    # In its cgroup, pinned and limited before it reads its request, so before it can start
+    # anything (which inherits all three) or run any of the module's code.
     tracker = tracking.track(launch.job_id, proc.pid, cgroups)
+    try:
+        enforced = limits.apply(proc.pid, launch.placement, _own_cgroup(tracker, by_cgroup))
+    except OSError:
+        await _abandon(proc, tracker, result_path, read_fd)
+        raise
     reports, transport = await _open_reports(read_fd)
     assert proc.stdin is not None
     proc.stdin.write(request)
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         await proc.stdin.drain()
     proc.stdin.close()
-    return TrainingProcess(proc, result_path, reports, transport, tracker, launch.grace)
+    return TrainingProcess(proc, result_path, reports, transport, tracker, launch.grace,
+                           enforced)
