@@ -5,6 +5,8 @@ arguments, whether to warm), loads the module again, warms it as the server did,
 ``train(**kwargs)`` and writes the outcome as JSON to RESULT_PATH. It is started as the leader
 of its own process group (and where the machine allows it in a cgroup of its own), so that
 cancelling or ending the training stops everything it started (``deepaas.jobs.tracking``).
+The server pins it to its CPUs and limits its memory before it reads its request
+(``deepaas.jobs.limits``); under an address-space limit it says itself that it went over.
 """
 
 from __future__ import annotations
