@@ -2,6 +2,7 @@
 // OpenAPI document (its paths named by the server's route table, see util.js path()).
 
 import { BASE, getJSON, path } from "./util.js";
+import { HEADER as RESOURCES } from "./resources.js";
 
 let catalogPromise = null;
 
@@ -36,12 +37,15 @@ function deref(schema, spec) {
 }
 
 /** The fields of an operation: query and header parameters, then the properties of the
- * multipart body (files too) and of the JSON body; each knows where the server reads it. */
+ * multipart body (files too) and of the JSON body; each knows where the server reads it.
+ * `resources`: whether it takes the DEEPaaS-Resources header (offered as inputs of its own). */
 function resolveOperation(op, spec) {
   const fields = [];
+  let resources = false;
   for (const p of op.parameters || []) {
     const par = deref(p, spec);
     if (par.in !== "query" && par.in !== "header") continue;  // a page cannot set cookies
+    if (par.in === "header" && par.name === RESOURCES) { resources = true; continue; }
     fields.push({ name: par.name, required: !!par.required, description: par.description || "",
                   schema: deref(par.schema, spec), location: par["x-deepaas-location"] || null });
   }
@@ -56,5 +60,5 @@ function resolveOperation(op, spec) {
                     schema, location: schema["x-deepaas-location"] || where });
     }
   }
-  return { fields };
+  return { fields, resources };
 }

@@ -8,6 +8,7 @@ import { isActive, jobDuration, progressBar, statusLabel } from "./jobs.js";
 import { clearErrors, formValues, formWithSubmit, placeValues, showErrors } from "./forms.js";
 import { drawChart } from "./chart.js";
 import { isStream, showStream } from "./stream.js";
+import { HEADER, askedHeader, offerResources, placementText, resourceFacts, resourcesHeader } from "./resources.js";
 
 const view = document.getElementById("view");
 
@@ -143,8 +144,10 @@ async function cancelJob(name, uuid) {
   if (!resp.ok) throw await failure(resp);
 }
 
-async function startTraining(name, data, fields = []) {
-  const resp = await api(...placeValues(path("trainings", { model: name }), data, fields));
+async function startTraining(name, data, fields = [], resources = "") {
+  const [url, options] = placeValues(path("trainings", { model: name }), data, fields);
+  if (resources) options.headers[HEADER] = resources;
+  const resp = await api(url, options);
   if (!resp.ok) throw await failure(resp);
   return resp.json();
 }
@@ -169,7 +172,7 @@ function jobButtons(name, job, after) {
                                   onclick: run(() => cancelJob(name, job.uuid)) }, "Cancel") : null,
     !isActive(job) ? h("button", { type: "button", id: `retry-${job.uuid}`, dataset: { testid: `retry-${job.uuid}` },
                                    onclick: run(async () => {
-                                     const rec = await startTraining(name, argsFormData(job.args));
+                                     const rec = await startTraining(name, argsFormData(job.args), [], askedHeader(job.resources));
                                      location.hash = `#/models/${enc(name)}/jobs/${enc(rec.uuid)}`;
                                    }) }, "Retry") : null,
   ];
@@ -183,7 +186,7 @@ function trainIt(section, model) {
   const { form, submit } = formWithSubmit("train", fields, "Start training");
   const tbody = h("tbody");
   const table = h("table", { id: "jobs-table", dataset: { testid: "jobs-table" } },
-    h("thead", {}, h("tr", {}, ["job", "status", "submitted", "duration", "progress", ""].map((c) => h("th", {}, c)))), tbody);
+    h("thead", {}, h("tr", {}, ["job", "status", "runs on", "submitted", "duration", "progress", ""].map((c) => h("th", {}, c)))), tbody);
   const rowsByUuid = new Map();
   let known = 0; // how many trainings the model has (they are never removed), to fetch only the last page
   const refresh = async () => {
@@ -198,16 +201,17 @@ function trainIt(section, model) {
         tr = h("tr", { id: `job-row-${job.uuid}`, dataset: { testid: `job-row-${job.uuid}` } },
           h("td", {}, h("a", { href: `#/models/${enc(name)}/jobs/${enc(job.uuid)}`, dataset: { testid: `job-link-${job.uuid}` } },
             job.uuid.slice(0, 8))),
-          h("td"), h("td"), h("td"), h("td"), h("td"));
+          h("td"), h("td", { dataset: { testid: `job-where-${job.uuid}` } }), h("td"), h("td"), h("td"), h("td"));
         rowsByUuid.set(job.uuid, tr);
       }
-      const [, st, started, took, prog, acts] = tr.children;
+      const [, st, where, started, took, prog, acts] = tr.children;
       const state = statusLabel(job);
       tr.dataset.status = job.queued ? "queued" : job.status;
       if (st.textContent !== state) {
         fill(st, h("span", { class: `status status-${tr.dataset.status}`, dataset: { testid: `job-status-${job.uuid}` } }, state));
         fill(acts, jobButtons(name, job, refresh));
       }
+      where.textContent = placementText(job.placement);
       started.textContent = (job.start_date || job.date || "").slice(0, 19);
       took.textContent = jobDuration(job);
       fill(prog, progressBar(job));
@@ -217,7 +221,7 @@ function trainIt(section, model) {
       rows.forEach((tr, i) => { if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] || null); });
       while (tbody.children.length > rows.length) tbody.lastElementChild.remove();
     } else {
-      fill(tbody, h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No training yet.")));
+      fill(tbody, h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No training yet.")));
     }
   };
   form.addEventListener("submit", async (ev) => {
@@ -225,7 +229,7 @@ function trainIt(section, model) {
     clearErrors(form);
     submit.disabled = true;
     try {
-      await startTraining(name, formValues(form, fields), fields);
+      await startTraining(name, formValues(form, fields), fields, resourcesHeader(form));
       await refresh();
     } catch (err) {
       showErrors(form, "train", err);
@@ -234,6 +238,7 @@ function trainIt(section, model) {
     }
   });
   section.append(form, h("h2", {}, "Trainings"), table);
+  if (model.train.resources) offerResources(form).catch((err) => showBanner(err.message || String(err)));
   every(1500, refresh);
 }
 
@@ -284,7 +289,7 @@ async function jobPage(name, uuid) {
     fill(facts,
       h("dt", {}, "submitted"), h("dd", {}, (job.date || "").slice(0, 19)),
       h("dt", {}, "duration"), h("dd", {}, jobDuration(job)),
-      h("dt", {}, "progress"), h("dd", {}, progressBar(job) || "–"));
+      h("dt", {}, "progress"), h("dd", {}, progressBar(job) || "–"), resourceFacts(job));
     fill(buttons, ...jobButtons(name, job, refresh).filter(Boolean));
     args.textContent = JSON.stringify(job.args || {}, null, 2);
     if (job.result || job.message) {
