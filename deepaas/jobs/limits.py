@@ -39,6 +39,7 @@ _GPU_VARIABLES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES")
 # glibc reserves 64 MiB of address space for each thread's malloc arena: under RLIMIT_AS a
 # module with a thread pool would run out of address space long before it ran out of memory.
 _ARENAS = "2"
+_SERVER_LEAF = "deepaas-server"  # where a server alone in its cgroup moves (_pass_memory_down)
 
 
 def _shown_size(size: int) -> str:
@@ -64,19 +65,42 @@ def exceeded(exc: BaseException) -> str | None:
     return exceeded_message(int(limit)) if out_of_memory and limit.isdigit() else None
 
 
+def _words(path: Path) -> list[str]:
+    return path.read_text().split()
+
+
+def _pass_memory_down(own: Path) -> None:
+    """Enable the memory controller below the server's own cgroup ``own``. cgroup v2 enables
+    it only from a cgroup with no process of its own, so a server alone in its cgroup (a
+    systemd service with ``Delegate=yes``, a container's only process) first moves into a
+    leaf beside its trainings' folder; one that is not alone leaves everything as it is."""
+    if "memory" in _words(own / "cgroup.subtree_control"):
+        return
+    if "memory" not in _words(own / "cgroup.controllers"):
+        raise OSError(errno.ENOTSUP, "no memory controller in %s" % own)
+    if _words(own / "cgroup.procs") == [str(os.getpid())]:
+        leaf = own / _SERVER_LEAF
+        leaf.mkdir(exist_ok=True)
+        (leaf / "cgroup.procs").write_text(str(os.getpid()))
+        LOG.info("moved the server into %s so that its trainings' cgroups get a memory "
+                 "limit", leaf)
+    (own / "cgroup.subtree_control").write_text("+memory")
+
+
 def cgroup_memory(home: Path | None) -> bool:
     """Whether trainings' cgroups under ``home`` get a ``memory.max``: the memory controller
-    is enabled for them (enabled here if the server's cgroup offers it)."""
+    is enabled for them (enabled here, and above where the server may, if it is not yet)."""
     if home is None:
         return False
     control = home / "cgroup.subtree_control"
     try:
-        if "memory" in control.read_text().split():
+        if "memory" in _words(control):
             return True
-        if "memory" not in (home / "cgroup.controllers").read_text().split():
-            return False
+        if "memory" not in _words(home / "cgroup.controllers"):
+            _pass_memory_down(home.parent)
         control.write_text("+memory")
-    except OSError:
+    except OSError as exc:
+        LOG.debug("no memory controller for the cgroups under %s: %s", home, exc)
         return False
     return True
 

@@ -80,6 +80,27 @@ def test_no_memory_controller_means_no_cgroup_limit(tmp_path):
     assert limits.cgroup_memory(home) is False
 
 
+@pytest.mark.parametrize("alone", [True, False])
+def test_a_server_alone_in_its_cgroup_moves_into_a_leaf_to_pass_memory_down(tmp_path, alone):
+    """cgroup v2 enables a controller for children only from a cgroup with no process: the
+    server (a systemd service's only process) leaves its cgroup for a leaf beside its
+    trainings' folder; with others beside it, it stays (the kernel then refuses: EBUSY)."""
+    own = tmp_path / "service"
+    own.mkdir()
+    (own / "cgroup.controllers").write_text("cpu memory pids\n")
+    (own / "cgroup.subtree_control").write_text("\n")
+    (own / "cgroup.procs").write_text("%d\n" % os.getpid() + ("" if alone else "1\n"))
+    home = own / "deepaas"
+    home.mkdir()
+    (home / "cgroup.controllers").write_text("\n")
+    (home / "cgroup.subtree_control").write_text("\n")
+    assert limits.cgroup_memory(home) is True  # in this fake tree every write succeeds
+    assert (own / "cgroup.subtree_control").read_text() == "+memory"
+    assert (home / "cgroup.subtree_control").read_text() == "+memory"
+    leaf = own / "deepaas-server" / "cgroup.procs"
+    assert (leaf.read_text() == str(os.getpid())) if alone else not leaf.exists()
+
+
 def test_an_oom_kill_in_the_cgroup_is_the_overrun(tmp_path):
     events = tmp_path / "memory.events"
     assert limits.Enforced(256 * MiB, tmp_path).overrun() is None  # no events file
