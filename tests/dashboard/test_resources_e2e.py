@@ -84,6 +84,10 @@ def test_more_than_the_machine_has_is_refused_in_the_banner(page: Any, lab: str)
     page.get_by_test_id("train-submit").click()
     expect(page.get_by_test_id("error-banner")).to_contain_text(
         "cpus=%d, but this machine has %d" % (CPUS + 1, CPUS))
+    page.fill("#train-res-cpus", "0")  # malformed: the server's 422 names the key
+    page.get_by_test_id("train-submit").click()
+    expect(page.get_by_test_id("train-error-DEEPaaS-Resources")).to_contain_text(
+        "cpus: must be at least 1")
     assert _get(lab + "/v2/models/demo/train/") == []  # nothing was started
 
 
