@@ -14,9 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from deepaas.model.wrapper import UploadedFile
+from deepaas.resources.request import Resources
 from deepaas.workers.messages import Call
 
-__all__ = ["Parcel", "pack", "pack_calls", "resources", "unpack", "unpack_calls"]
+__all__ = ["Parcel", "SITE_LABEL", "asked_options", "pack", "pack_calls", "resources",
+           "unpack", "unpack_calls"]
+
+#: The Ray node label that names a node's site (``ray start --labels site=NAME``).
+SITE_LABEL = "site"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,4 +78,20 @@ def resources(declared: Any, cpus: float, gpus: float, memory: int) -> dict[str,
     size = parse_size(declared.get("memory", memory))
     if size:
         options["memory"] = size
+    return options
+
+
+def asked_options(asked: Resources, base: dict[str, Any]) -> dict[str, Any]:
+    """Ray options for a training: what it asked for (``DEEPaaS-Resources``, the module's
+    declaration, ``--train-resources``) over ``base`` (:func:`resources`); a site is a label
+    the node must carry, so that Ray itself keeps the training there."""
+    options = dict(base)
+    if asked.cpus is not None:
+        options["num_cpus"] = float(asked.cpus)
+    if asked.gpus is not None:
+        options["num_gpus"] = float(asked.gpus)
+    if asked.memory is not None:
+        options["memory"] = asked.memory
+    if asked.site is not None:
+        options["label_selector"] = {SITE_LABEL: asked.site}
     return options

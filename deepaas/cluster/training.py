@@ -26,12 +26,14 @@ import ray
 from ray.exceptions import RayActorError, RayError
 
 from deepaas import ENV_DATA_DIR
+from deepaas.cluster.capacity import RayCapacity
 from deepaas.cluster.connection import RayConnection
-from deepaas.cluster.shipping import pack, resources, unpack
+from deepaas.cluster.shipping import asked_options, pack, resources, unpack
 from deepaas.jobs import process, tracking
 from deepaas.jobs.executor import Execution
 from deepaas.jobs.process import Launch, Outcome
-from deepaas.resources.placement import Capacity, Unplaced
+from deepaas.resources.placement import Placement
+from deepaas.resources.request import Resources
 
 __all__ = ["RayExecutor", "TrainingActor"]
 
@@ -55,16 +57,21 @@ class TrainingActor:
     async def start(self, launch: dict[str, Any]) -> dict[str, Any]:
         """Start the training process; answer where it runs."""
         data_dir = Path(os.environ.get(ENV_DATA_DIR) or os.path.join(self._dir, "data"))
+        node = ray.get_runtime_context().get_node_id()
+        memory = launch.get("memory")
         # What the training leaves running on this node is stopped at its end, found by its
-        # cgroup on this node or its job id, as on a local server.
+        # cgroup on this node or its job id, as on a local server. Ray's memory is only
+        # booked: the node holds the training to it as a local server would. Its CPUs and
+        # GPUs are Ray's to give (Ray set CUDA_VISIBLE_DEVICES in this worker already).
         self._proc = await process.start(Launch(
             job_id=launch["job_id"], name=launch["name"], source=launch["source"],
             kwargs=unpack(launch["kwargs"], self._dir), warm=launch["warm"],
             log_path=self._log, data_dir=data_dir, tmp_dir=self._dir,
-            output_dir=self._outputs, grace=launch["grace"]),
+            output_dir=self._outputs, grace=launch["grace"], asked=Resources(memory=memory),
+            placement=Placement(node, "", memory=memory) if memory else None),
             tracking.cgroup_home() if launch["cgroups"] else None)
         self._collector = asyncio.create_task(self._collect(self._proc))  # held: not collected
-        return {"pid": self._proc.pid, "node": ray.get_runtime_context().get_node_id()}
+        return {"pid": self._proc.pid, "node": node, "gpus": _gpu_ids(), "cpus": _pinned()}
 
     async def _collect(self, proc: process.TrainingProcess) -> None:
         async for report in proc.reports():
@@ -95,6 +102,18 @@ class TrainingActor:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
+def _gpu_ids() -> list[int] | None:
+    """The GPUs Ray gave this actor (None when they are not plain indexes)."""
+    ids = [str(gpu) for gpu in ray.get_gpu_ids()]
+    return [int(gpu) for gpu in ids] if all(gpu.isdigit() for gpu in ids) else None
+
+
+def _pinned() -> list[int] | None:
+    """The CPUs this worker is pinned to, if it is pinned at all (Ray does not by default)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return cpus if len(cpus) < (os.cpu_count() or len(cpus)) else None
+
+
 def _died(exc: BaseException) -> str:
     """Ray's reason, without its lines of ids."""
     noise = ("class_name:", "actor_id:", "namespace:", "pid:", "ip:")
@@ -106,11 +125,14 @@ def _died(exc: BaseException) -> str:
 class RayExecution:
     """The server's side of one training on Ray: polls it and copies its log home."""
 
-    def __init__(self, actor: Any, launch: Launch, cgroups: bool) -> None:
+    def __init__(self, actor: Any, launch: Launch, cgroups: bool,
+                 capacity: RayCapacity) -> None:
         self._actor = actor
         self._launch = launch
         self._cgroups = cgroups
+        self._capacity = capacity
         self._pid: int | None = None
+        self._placement = launch.placement
         self._reports: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._poller = asyncio.create_task(self._follow(), name="ray-" + launch.job_id)
@@ -118,6 +140,12 @@ class RayExecution:
     @property
     def pid(self) -> int | None:
         return self._pid
+
+    @property
+    def placement(self) -> Placement | None:
+        """Where the training runs: its node, site and GPUs once the actor said (its CPUs
+        when the node pins them)."""
+        return self._placement
 
     async def _follow(self) -> None:
         try:
@@ -134,8 +162,12 @@ class RayExecution:
         info = await self._actor.start.remote({
             "job_id": self._launch.job_id, "name": self._launch.name,
             "source": self._launch.source, "kwargs": remote, "warm": self._launch.warm,
-            "grace": self._launch.grace, "cgroups": self._cgroups})
+            "grace": self._launch.grace, "cgroups": self._cgroups,
+            "memory": self._launch.asked.memory})
         self._pid = info["pid"]
+        self._placement = self._capacity.placed(self._launch.job_id, Placement(
+            info["node"], self._launch.asked.site or "", _ids(info["cpus"]), _ids(info["gpus"]),
+            self._launch.asked.memory))
         LOG.info("training %s runs on Ray node %s (pid %s)", self._launch.job_id, info["node"],
                  self._pid)
         seen, offset = 0, 0
@@ -192,9 +224,14 @@ class RayExecution:
         await asyncio.shield(self._outcome)
 
 
-@dataclasses.dataclass(frozen=True)
+def _ids(ids: list[int] | None) -> tuple[int, ...] | None:
+    return tuple(ids) if ids is not None else None
+
+
+@dataclasses.dataclass
 class RayExecutor:
-    """Starts each training as an actor with the resources its module asks for."""
+    """Starts each training as an actor with the resources it asks for (``DEEPaaS-Resources``,
+    else its module's, else the server's): Ray reserves them on a node of its site."""
 
     connection: RayConnection
     wants_resources = True
@@ -203,21 +240,29 @@ class RayExecutor:
     memory: int = 0
     #: Whether a training gets a cgroup v2 of its own on its node, where the node allows it.
     cgroups: bool = True
-    #: Ray's scheduler places trainings (by the resources each asks for).
-    capacity: Capacity = dataclasses.field(default_factory=Unplaced)
+    #: The cluster's nodes as the manager sees them: read once :meth:`open` returned.
+    capacity: RayCapacity = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.capacity = RayCapacity(self.cpus, self.gpus, self.memory)
 
     async def open(self) -> None:
         await self.connection.open()
+        await self.capacity.open()
 
     async def close(self) -> None:
+        await self.capacity.close()
         await self.connection.close()
 
     async def start(self, launch: Launch) -> Execution:
-        options = resources(launch.resources, self.cpus, self.gpus, self.memory)
+        # A module's own declaration may say what a header cannot (cpus=0.5): it stays
+        # below what the training asked for.
+        options = asked_options(launch.asked, resources(launch.resources, self.cpus,
+                                                        self.gpus, self.memory))
         actor_class = ray.remote(TrainingActor)
         actor = actor_class.options(
             name="deepaas-train-" + launch.job_id, max_restarts=0, **options).remote()
-        return RayExecution(actor, launch, self.cgroups)
+        return RayExecution(actor, launch, self.cgroups, self.capacity)
 
     def kill_leftovers(self, job_ids: Iterable[str]) -> None:
         """Actors belong to the server that made them: Ray ended them when it died."""

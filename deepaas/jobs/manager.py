@@ -33,6 +33,9 @@ LOG = logging.getLogger(__name__)
 
 _FLUSH_EVERY = 1.0  # seconds between writes of progress to the store
 _RETRY_AFTER = 10  # seconds: trainings last minutes, a place in line frees up slowly
+# Seconds between looks at the resources a waiting training needs: on a cluster others free
+# them too (another server, Ray's other users), which no end of a training here announces.
+_RESOURCES_AGAIN = 2.0
 
 
 class JobManager:
@@ -70,6 +73,7 @@ class JobManager:
                                 replica_timeout)
         self._queue: collections.deque[str] = collections.deque()
         self._arriving = 0  # submissions between the line's check and the queue
+        self._again: asyncio.TimerHandle | None = None  # the next look for resources
 
     @property
     def replica_id(self) -> str:
@@ -106,6 +110,8 @@ class JobManager:
     async def close(self) -> None:
         """Stop every training (server shutdown): none outlives the server, all are recorded."""
         await self._replica.stop_syncing()
+        if self._again is not None:
+            self._again.cancel()
         for uuid in list(self._queue):
             await self._drop_queued(self._active[uuid], JobStatus.ERROR, STOPPED_QUEUED)
         running = list(self._active.values())
@@ -265,6 +271,7 @@ class JobManager:
                 continue
             placement = self._executor.capacity.take(uuid, active.asked)
             if placement is None:
+                self._look_again()
                 continue
             self._queue.remove(uuid)
             active.placement = placement
@@ -272,6 +279,15 @@ class JobManager:
                 active.job.placement = placement.shown()
             active.job.status = JobStatus.RUNNING  # counts against the limits at once
             active.task = asyncio.create_task(self._run(active), name="train-" + uuid)
+
+    def _look_again(self) -> None:
+        if self._again is None:
+            self._again = asyncio.get_running_loop().call_later(_RESOURCES_AGAIN,
+                                                                 self._looked_again)
+
+    def _looked_again(self) -> None:
+        self._again = None
+        self._schedule()
 
     async def _run(self, active: Active) -> None:
         job = active.job
@@ -316,6 +332,9 @@ class JobManager:
                 active.flushed += len(new)
             if active.proc is not None:
                 active.job.pid = active.proc.pid  # known late on a cluster
+                placed = getattr(active.proc, "placement", None)  # so is the node (Ray's)
+                if placed is not None and active.asked.constrained:
+                    active.job.placement = placed.shown()
             if self._store.shared:
                 await active.log.ship(self._store, active.job.uuid, everything=last)
             await self._store.put(active.job)

@@ -9,7 +9,7 @@ from deepaas.exceptions import ResourcesUnavailable
 from deepaas.resources.inventory import Node
 from deepaas.resources.request import Resources
 
-__all__ = ["Capacity", "Placement", "LocalAllocation", "Unplaced", "sizes"]
+__all__ = ["Capacity", "Placement", "LocalAllocation", "sizes"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,19 +121,3 @@ class LocalAllocation:
                 "memory": {"total": node.memory, "free": memory},
                 "trainings": {job: p.shown() for job, p in self._held.items()}}]
 
-
-class Unplaced:
-    """The capacity of an executor that places trainings itself and reports nothing of it:
-    every request is taken, nothing is held here."""
-
-    def check(self, asked: Resources) -> None:
-        pass
-
-    def take(self, job: str, asked: Resources) -> Placement | None:
-        return Placement(node="", site=asked.site or "")
-
-    def release(self, job: str) -> None:
-        pass
-
-    def nodes(self) -> list[dict[str, Any]]:
-        return []
