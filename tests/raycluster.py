@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The site the test cluster's one node is at (its ``site`` label), for trainings that ask it.
+SITE = "testsite"
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +29,7 @@ def ray_cluster() -> Iterator[str]:
             raise
         pytest.skip("Ray is not installed (pip install 'deepaas[ray]')")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="deepaas",
+             labels={"site": SITE},  # as ray start --labels site=NAME gives a node its site
              # the fake modules under tests/ must import in Ray's worker processes too
              runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
     try:
