@@ -113,3 +113,18 @@ def test_a_training_asked_with_one_cpu_shows_where_it_runs(page: Any, lab: str) 
         "%s (lab) · CPUs %d" % (job["placement"]["node"], cpu))
     expect(page.get_by_test_id("job-resources")).to_have_text("cpus=1, site=lab")
     e2e._shot(page, "job-placement")
+
+
+def test_what_is_free_follows_the_trainings(page: Any, lab: str) -> None:
+    expect = playwright.expect
+    page.goto(lab + "/dashboard/#/models/demo/train")
+    hint = page.get_by_test_id("train-res-cpus-hint")
+    expect(hint).to_have_text("at most %d (%d free now)" % (CPUS, CPUS))
+    page.fill("#train-epochs", "100")
+    page.fill("#train-epoch_seconds", "1")  # long enough to be seen running, then cancelled
+    page.fill("#train-res-cpus", "1")
+    page.get_by_test_id("train-submit").click()
+    expect(hint).to_have_text("at most %d (%d free now)" % (CPUS, CPUS - 1))
+    running = [j for j in _get(lab + "/v2/models/demo/train/") if j["status"] == "running"]
+    page.get_by_test_id("cancel-" + running[0]["uuid"]).click()
+    expect(hint).to_have_text("at most %d (%d free now)" % (CPUS, CPUS))

@@ -188,6 +188,7 @@ function trainIt(section, model) {
   const table = h("table", { id: "jobs-table", dataset: { testid: "jobs-table" } },
     h("thead", {}, h("tr", {}, ["job", "status", "runs on", "submitted", "duration", "progress", ""].map((c) => h("th", {}, c)))), tbody);
   const rowsByUuid = new Map();
+  let updateResources = null; // reads the resources route again: what is free changes as trainings run
   let known = 0; // how many trainings the model has (they are never removed), to fetch only the last page
   const refresh = async () => {
     const offset = Math.max(0, known - SHOWN);
@@ -223,6 +224,7 @@ function trainIt(section, model) {
     } else {
       fill(tbody, h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No training yet.")));
     }
+    if (updateResources) await updateResources();
   };
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -238,7 +240,9 @@ function trainIt(section, model) {
     }
   });
   section.append(form, h("h2", {}, "Trainings"), table);
-  if (model.train.resources) offerResources(form).catch((err) => showBanner(err.message || String(err)));
+  if (model.train.resources) {
+    offerResources(form).then((update) => { updateResources = update; }, (err) => showBanner(err.message || String(err)));
+  }
   every(1500, refresh);
 }
 

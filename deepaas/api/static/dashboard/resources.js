@@ -3,7 +3,7 @@
 // bounded by its largest node; and where a training runs (its placement), for the jobs table
 // and the job page.
 
-import { getJSON, h, path } from "./util.js";
+import { fill, getJSON, h, path } from "./util.js";
 
 export const HEADER = "DEEPaaS-Resources";
 const GIB = 2 ** 30;
@@ -17,51 +17,61 @@ export function size(bytes) {
   return `${bytes} bytes`;
 }
 
-/** The most one training can ask for: the largest node's CPUs, GPUs and memory (a training
- * runs on one node), and what is free there now. */
-function bounds(nodes) {
-  const most = (kind) => nodes.reduce((best, n) => (n[kind].total > best.total ? n[kind] : best),
-                                      { total: 0, free: 0 });
-  return { cpus: most("cpus"), gpus: most("gpus"), memory: most("memory") };
+const KINDS = ["cpus", "gpus", "memory"];
+const SHOWN = { cpus: String, gpus: String, memory: size };
+const INPUT = { cpus: (n) => n, gpus: (n) => n, memory: (bytes) => +(bytes / GIB).toFixed(2) };
+
+/** The most one training can ask for (it runs on one node): the largest node's, and the most
+ * any node has free now. */
+function bounds(nodes, kind) {
+  return { total: Math.max(0, ...nodes.map((n) => n[kind].total)),
+           free: Math.max(0, ...nodes.map((n) => n[kind].free)) };
 }
 
-function numberInput(kind, label, max, hint, step = "1") {
+function numberInput(kind, label, step = "1") {
   const id = `${PREFIX}-${kind}`;
   return h("div", { class: "field", dataset: { field: kind } },
     h("label", { for: id }, label),
     h("input", { id, type: "number", step, min: kind === "gpus" ? 0 : step === "1" ? 1 : "any",
-                 max: max ?? undefined, placeholder: "default", dataset: { testid: id } }),
-    hint ? h("small", { class: "hint" }, hint) : null);
+                 placeholder: "default", dataset: { testid: id } }),
+    h("small", { class: "hint", id: `${id}-hint`, dataset: { testid: `${id}-hint` } }));
 }
 
-function siteSelect(sites) {
-  const id = `${PREFIX}-site`;
-  return h("div", { class: "field", dataset: { field: "site" } },
-    h("label", { for: id }, "site"),
-    h("select", { id, dataset: { testid: id }, disabled: !sites.length },
-      h("option", { value: "" }, sites.length ? "any" : "(no named site)"),
-      sites.map((s) => h("option", { value: s }, s))));
+/** Bound the inputs by what the resources route lists (unbounded when it lists no node: an
+ * executor that places trainings itself), and offer its sites, keeping the one chosen. */
+function apply(box, found) {
+  const nodes = found.nodes || [];
+  for (const kind of KINDS) {
+    const input = box.querySelector(`#${PREFIX}-${kind}`);
+    const most = bounds(nodes, kind);
+    if (nodes.length) input.max = INPUT[kind](most.total);
+    else input.removeAttribute("max");
+    box.querySelector(`#${PREFIX}-${kind}-hint`).textContent = nodes.length
+      ? `at most ${SHOWN[kind](most.total)} (${SHOWN[kind](most.free)} free now)` : "";
+  }
+  const select = box.querySelector(`#${PREFIX}-site`);
+  const sites = found.sites || [];
+  const chosen = select.value;
+  fill(select, h("option", { value: "" }, sites.length ? "any" : "(no named site)"),
+    sites.map((s) => h("option", { value: s, selected: s === chosen }, s)));
+  select.disabled = !sites.length;
+  box.querySelector("legend small").textContent = `(${found.executor} executor; empty: the defaults)`;
 }
 
 /** Add the resource inputs to the train form (before its buttons), bounded by what the
- * resources route lists; answers what it listed. A server that lists nothing (an executor
- * that places trainings itself) still gets inputs, unbounded. */
+ * resources route lists; answers a function that reads it again and updates them. */
 export async function offerResources(form) {
-  const found = await getJSON(path("resources"));
-  const most = bounds(found.nodes || []);
-  const known = (found.nodes || []).length > 0;
-  const hint = (kind, show = (x) => x) => known
-    ? `at most ${show(most[kind].total)} (${show(most[kind].free)} free now)` : "";
-  const gib = (bytes) => +(bytes / GIB).toFixed(2);
+  const site = `${PREFIX}-site`;
   const box = h("fieldset", { class: "field resources", id: `${PREFIX}-fields`, dataset: { testid: `${PREFIX}-fields` } },
-    h("legend", {}, "Resources ", h("small", { class: "hint" }, `(${found.executor} executor; empty: the defaults)`)),
-    numberInput("cpus", "CPUs", known ? most.cpus.total : null, hint("cpus")),
-    numberInput("gpus", "GPUs", known ? most.gpus.total : null, hint("gpus")),
-    numberInput("memory", "memory (GiB)", known ? gib(most.memory.total) : null, hint("memory", size), "any"),
-    siteSelect(found.sites || []),
+    h("legend", {}, "Resources ", h("small", { class: "hint" })),
+    numberInput("cpus", "CPUs"), numberInput("gpus", "GPUs"), numberInput("memory", "memory (GiB)", "any"),
+    h("div", { class: "field", dataset: { field: "site" } },
+      h("label", { for: site }, "site"), h("select", { id: site, dataset: { testid: site } })),
     h("div", { class: "field-error", id: `train-error-${HEADER}`, dataset: { testid: `train-error-${HEADER}` } }));
+  const update = async () => apply(box, await getJSON(path("resources")));
+  await update();
   form.insertBefore(box, form.querySelector(".actions"));
-  return found;
+  return update;
 }
 
 /** The DEEPaaS-Resources header from the form's resource inputs ("" when all are empty). */
