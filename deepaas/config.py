@@ -146,7 +146,7 @@ class Settings:
         metavar="RESOURCES")
     site: str = _option(
         "", str, "The name of the site this server's machine is at (what a training's "
-        "site=NAME must match); on Ray, sites are the nodes' site:NAME resources.",
+        "site=NAME must match); on Ray, a node's site is its label site=NAME (ray start --labels).",
         metavar="NAME")
     trainings_per_model: int = _option(
         1, between(int, 0), "Trainings of one model running at once on this server (0: no "
