@@ -51,11 +51,13 @@ async def _seen(client, asked: str | None) -> tuple[dict, dict]:
 async def test_two_trainings_asking_one_cpu_each_see_only_their_own(serve, tmp_path):
     client = await _client(serve, trainings_per_model=0)
     gate, reports = tmp_path / "gate", [tmp_path / "one", tmp_path / "two"]
-    jobs = [await _train(client, "cpus=1", report=str(path), gate=str(gate))
+    jobs = [await _train(client, "cpus=1", report=str(path), gate=str(gate), spawn="true")
             for path in reports]
     for path in reports:  # both run at once, each pinned before it ran any module code
         await wait_file(path)
-    seen = [json.loads(path.read_text())["cpus"] for path in reports]
+    told = [json.loads(path.read_text()) for path in reports]
+    assert all(each["child_cpus"] == each["cpus"] for each in told)  # what it starts too
+    seen = [each["cpus"] for each in told]
     assert all(len(cpus) == 1 for cpus in seen)
     assert seen[0] != seen[1] and set(seen[0] + seen[1]) <= set(SERVER_CPUS)
     gate.touch()

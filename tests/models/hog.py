@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 from webargs import fields
@@ -15,6 +17,7 @@ def get_train_args():
         "eat": fields.Int(load_default=0),  # MiB to allocate and touch
         "report": fields.Str(load_default=""),  # where to write what it sees, at once
         "gate": fields.Str(load_default=""),  # wait for this file before going on
+        "spawn": fields.Bool(load_default=False),  # also tell a child process's CPUs
     }
 
 
@@ -22,13 +25,18 @@ def predict(**kwargs):
     return {"alive": True}
 
 
-def _seen():
-    return {"cpus": sorted(os.sched_getaffinity(0)),
+def _seen(spawn):
+    seen = {"cpus": sorted(os.sched_getaffinity(0)),
             "env": {name: os.environ.get(name) for name in _GPU_VARIABLES}}
+    if spawn:
+        code = "import os; print(sorted(os.sched_getaffinity(0)))"
+        seen["child_cpus"] = json.loads(subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    return seen
 
 
 def train(**kwargs):
-    seen = _seen()
+    seen = _seen(kwargs["spawn"])
     if kwargs["report"]:
         with open(kwargs["report"] + ".part", "w") as handle:
             json.dump(seen, handle)
