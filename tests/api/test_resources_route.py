@@ -1,5 +1,6 @@
 """``GET /v2/resources/`` over HTTP: this machine's CPUs, GPUs and memory, what a training holds
-while it runs, the same numbers in the metrics, and the header in both spec documents."""
+while it runs, the same numbers in the metrics, and the header in both spec documents; the
+answer's totals and sites over several nodes, as a cluster lists them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from deepaas.api.v2.resources import overview
+from deepaas.jobs.manager import JobManager
+from deepaas.jobs.sqlite import SQLiteStore
+from deepaas.resources.inventory import Node
+from deepaas.resources.placement import LocalAllocation
 from tests.helpers import poll_job
 
 URL = "/v2/models/trainer/train/"
@@ -127,3 +133,33 @@ async def test_both_documents_carry_the_header_and_the_route(make_client):
         schema = answer["schema"] if "schema" in answer else \
             answer["content"]["application/json"]["schema"]
         assert schema == {"$ref": ref + "Resources"}
+
+
+def _node(name: str, site: str | None, cpus: float, free: float) -> dict[str, Any]:
+    """A node as a cluster's capacity lists it: counts only, no ids."""
+    return {"name": name, "site": site, "cpus": {"total": cpus, "free": free},
+            "gpus": {"total": 1, "free": 0}, "memory": {"total": 2**30, "free": 2**29},
+            "trainings": {}}
+
+
+def test_the_totals_add_the_nodes_up_and_only_named_sites_are_offered():
+    nodes = [_node("b", "lab", 4, 1.5), _node("a", "cloud", 2, 2), _node("c", "", 1, 1),
+             _node("d", "lab", 1, 0)]
+    found = overview("ray", nodes)
+    assert found["executor"] == "ray" and found["nodes"] == nodes
+    assert found["totals"] == {"cpus": {"total": 8, "free": 4.5},
+                               "gpus": {"total": 4, "free": 0},
+                               "memory": {"total": 4 * 2**30, "free": 2 * 2**30}}
+    assert found["sites"] == ["cloud", "lab"]
+    assert overview("ray", [])["totals"]["cpus"] == {"total": 0, "free": 0}
+
+
+def test_the_executor_is_named_by_its_kind(tmp_path):
+    class RayExecutor:  # stands for deepaas.cluster.training's, by name only
+        capacity = LocalAllocation(Node("n", "", (0,), (), 2**30))
+
+    manager = JobManager(SQLiteStore(tmp_path / "jobs.db"), tmp_path,
+                         executor=RayExecutor())
+    assert manager.executor_name == "ray"
+    assert manager.capacity is RayExecutor.capacity
+    assert JobManager(SQLiteStore(tmp_path / "other.db"), tmp_path).executor_name == "local"
