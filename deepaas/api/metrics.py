@@ -59,6 +59,7 @@ class _Snapshot(Collector):
         yield from (queue, restarts, trainings, remote)
         yield from _resources(self.nodes)
 
+
 _RESOURCES = (("cpus", "deepaas_resources_cpus", "CPUs of a node trainings run on"),
               ("gpus", "deepaas_resources_gpus", "GPUs of a node trainings run on"),
               ("memory", "deepaas_resources_memory_bytes", "Memory of a node trainings run on"))

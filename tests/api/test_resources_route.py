@@ -163,3 +163,14 @@ def test_the_executor_is_named_by_its_kind(tmp_path):
     assert manager.executor_name == "ray"
     assert manager.capacity is RayExecutor.capacity
     assert JobManager(SQLiteStore(tmp_path / "other.db"), tmp_path).executor_name == "local"
+
+
+async def test_a_client_sending_the_header_as_an_argument_is_not_refused(make_client):
+    # What a DEEPaaS 2.x form generator does with every documented parameter: the query key
+    # is not an argument of the module, so it is ignored like any unknown one.
+    client = await make_client("trainer")
+    resp = await client.post(URL, params={HEADER: "cpus=1", "epochs": "2"})
+    assert resp.status == 200, await resp.text()
+    job = await poll_job(client, URL, (await resp.json())["uuid"])
+    assert job["status"] == "done" and HEADER not in job["args"]
+    assert "resources" not in job  # the 2.x record: nothing was asked
