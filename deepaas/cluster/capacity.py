@@ -59,28 +59,29 @@ def _amounts(resources: dict[str, Any]) -> dict[str, float]:
     return {ray_key: float(resources.get(ray_key, 0)) for _, ray_key in _KEYS}
 
 
+def _node(node: dict[str, Any], free: dict[str, Any]) -> RayNode:
+    total = _amounts(node.get("Resources") or {})
+    return RayNode(node["NodeID"], node.get("NodeManagerAddress", ""),
+                   (node.get("Labels") or {}).get(SITE_LABEL, ""), total,
+                   {key: min(amount, total[key]) for key, amount in _amounts(free).items()})
+
+
 def read_cluster() -> Reading:
     """Ask Ray for its alive nodes and what is free on each (blocks: call it in a thread)."""
     import ray
     from ray._private import state
 
     began = time.monotonic()
-    try:  # a DeveloperAPI, not offered through Ray Client
-        free: dict[str, dict[str, Any]] | None = state.available_resources_per_node()
+    try:  # a DeveloperAPI, which Ray Client does not offer
+        per_node: dict[str, dict[str, Any]] | None = state.available_resources_per_node()
     except Exception:
-        free = None
-    nodes = []
-    for node in ray.nodes():
-        if not node.get("Alive"):
-            continue
-        total = node.get("Resources") or {}
-        # Without a per-node answer, each node is taken as free as the whole cluster is.
-        mine = free.get(node["NodeID"], {}) if free is not None else ray.available_resources()
-        nodes.append(RayNode(node["NodeID"], node.get("NodeManagerAddress", ""),
-                             (node.get("Labels") or {}).get(SITE_LABEL, ""), _amounts(total),
-                             {k: min(v, t) for (k, v), t in zip(
-                                 _amounts(mine).items(), _amounts(total).values(), strict=True)}))
-    return Reading(tuple(nodes), began)
+        per_node = None
+    # Without a per-node answer each node is taken to be as free as the whole cluster is
+    # (Ray's own queue then holds what does not fit after all).
+    cluster = ray.available_resources() if per_node is None else {}
+    return Reading(tuple(_node(node, per_node.get(node["NodeID"], {}) if per_node is not None
+                               else cluster)
+                         for node in ray.nodes() if node.get("Alive")), began)
 
 
 @dataclasses.dataclass
@@ -127,7 +128,10 @@ class RayCapacity:
     async def open(self) -> None:
         """Read the cluster once (trainings are checked against it from now on), then keep
         the reading fresh in the background."""
-        self._reading = await asyncio.to_thread(self._read)
+        try:
+            self._reading = await asyncio.to_thread(self._read)
+        except Exception as exc:  # then Ray's own queue decides until a reading succeeds
+            LOG.warning("could not read the Ray cluster's resources: %s", exc)
         self._renewer = asyncio.create_task(self._renew(), name="ray-capacity")
 
     async def close(self) -> None:
@@ -211,9 +215,12 @@ class RayCapacity:
             self._freed.append((time.monotonic(), held.node, held.need))
 
     def nodes(self) -> list[dict[str, Any]]:
-        """Each alive node with Ray's totals and what is free now, as ``/v2/resources/``
-        lists them (CPU and GPU ids are Ray's to choose: counts only)."""
-        return [self._described(node) for node in self._nodes()]
+        """Each alive node that can run work, with Ray's totals and what is free now, as
+        ``/v2/resources/`` lists them (CPU and GPU ids are Ray's to choose: counts only).
+
+        Nodes of no CPU and no GPU (a head, the API servers joined as nodes) are left out."""
+        return [self._described(node) for node in self._nodes()
+                if node.total["CPU"] or node.total["GPU"]]
 
     # --- between readings ------------------------------------------------------------------
 

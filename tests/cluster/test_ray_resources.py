@@ -66,12 +66,15 @@ async def test_no_node_big_enough_or_no_such_site_is_refused_naming_what_exists(
 
 async def test_what_this_server_placed_counts_until_ray_shows_it_and_ends_at_once():
     now = time.monotonic()
-    capacity = await _capacity(Reading((_node("n1", "lab", 2, 2),), now),
+    capacity = await _capacity(Reading((_node("n1", "lab", 2, 2), _node("api", "", 0, 0)),
+                                       now),
                                # a later reading (after the actor ran): Ray shows it holding 2
-                               Reading((_node("n1", "lab", 2, 0),), now + 60))
+                               Reading((_node("n1", "lab", 2, 0), _node("api", "", 0, 0)),
+                                       now + 60))
     first = capacity.take("first", Resources(cpus=2))
     assert first == Placement(node="", site="")  # where Ray puts it is known once it runs
     assert capacity.take("second", Resources(cpus=1)) is None  # a burst: its CPUs are gone
+    assert [n["name"] for n in capacity.nodes()] == ["n1"]  # "api" runs nothing: left out
     assert capacity.nodes()[0]["cpus"] == {"total": 2, "free": 0}
     placed = capacity.placed("first", Placement(node="n1", site="", gpus=()))
     assert placed == Placement(node="n1", site="lab", gpus=())  # the site from the label
