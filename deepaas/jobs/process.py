@@ -82,8 +82,10 @@ class TrainingProcess:
     def __init__(self, proc: asyncio.subprocess.Process, result_path: Path,
                  reports: asyncio.StreamReader, transport: asyncio.BaseTransport,
                  tracker: tracking.Tracker, grace: float,
-                 enforced: limits.Enforced | None = None) -> None:
+                 enforced: limits.Enforced | None = None, log_path: Path | None = None
+                 ) -> None:
         self._enforced = enforced or limits.Enforced()
+        self._log_path = log_path
         self._proc = proc
         self._result_path = result_path
         self._reports = reports
@@ -119,6 +121,7 @@ class TrainingProcess:
         self._transport.close()
         if overrun is not None:  # killed by its cgroup: whatever it wrote is not the story
             self._result_path.unlink(missing_ok=True)
+            self._say(overrun)
             return Outcome(False, message=overrun)
         try:
             data = json.loads(self._result_path.read_text(encoding="utf-8"))
@@ -130,6 +133,12 @@ class TrainingProcess:
         if data.get("status") == "done":
             return Outcome(True, output=data.get("output"))
         return Outcome(False, message=str(data.get("message", "training failed")))
+
+    def _say(self, line: str) -> None:
+        """End the training's log with ``line``, as the training itself would have."""
+        if self._log_path is not None:
+            with contextlib.suppress(OSError), open(self._log_path, "a") as log:
+                log.write("[deepaas] %s\n" % line)
 
     async def terminate(self, grace: float) -> None:
         """SIGTERM every process of the training, SIGKILL what is left after ``grace``
@@ -281,4 +290,4 @@ async def start(launch: Launch, cgroups: Path | None = None) -> TrainingProcess:
         await proc.stdin.drain()
     proc.stdin.close()
     return TrainingProcess(proc, result_path, reports, transport, tracker, launch.grace,
-                           enforced)
+                           enforced, launch.log_path)

@@ -137,11 +137,11 @@ def test_apply_limits_the_whole_cgroup_where_it_can(sleeper, tmp_path):
 
 
 def _launch(tmp_path: Path, placement: Placement, **kwargs) -> process.Launch:
-    return process.Launch(job_id="job-" + tmp_path.name, name="hog",
-                          source="tests.models.hog", kwargs={"eat": 0, "report": "",
-                                                              "gate": "", **kwargs},
-                          warm=False, log_path=tmp_path / "log.txt", data_dir=tmp_path,
-                          tmp_dir=str(tmp_path), placement=placement, grace=1.0)
+    args = {"eat": 0, "report": "", "gate": "", "spawn": False, **kwargs}
+    return process.Launch(job_id="job-" + tmp_path.name, name="hog", source="tests.models.hog",
+                          kwargs=args, warm=False, log_path=tmp_path / "log.txt",
+                          data_dir=tmp_path, tmp_dir=str(tmp_path), placement=placement,
+                          grace=1.0)
 
 
 async def test_a_training_that_cannot_be_pinned_does_not_start(tmp_path):
@@ -169,3 +169,5 @@ async def test_a_training_its_cgroup_killed_for_memory_ends_naming_its_limit(tmp
     os.kill(training.pid, signal.SIGKILL)
     outcome = await asyncio.wait_for(training.wait(), 20)
     assert outcome == process.Outcome(False, message=limits.exceeded_message(256 * MiB))
+    last = launch.log_path.read_text().splitlines()[-1]
+    assert last == "[deepaas] " + limits.exceeded_message(256 * MiB)  # as under RLIMIT_AS
