@@ -28,7 +28,7 @@ import os
 import resource
 from pathlib import Path
 
-from deepaas.resources.placement import Placement
+from deepaas.resources.placement import Placement, sizes
 
 __all__ = ["ENV_MEMORY_LIMIT", "Enforced", "apply", "cgroup_memory", "environment",
            "exceeded", "exceeded_message"]
@@ -42,17 +42,9 @@ _ARENAS = "2"
 _SERVER_LEAF = "deepaas-server"  # where a server alone in its cgroup moves (_pass_memory_down)
 
 
-def _shown_size(size: int) -> str:
-    """``268435456`` -> ``"256 MiB"``: the largest unit that keeps it readable."""
-    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if size >= 1 << shift:
-            return "%s %s" % (format(size / (1 << shift), ".4g"), unit)
-    return "%d bytes" % size
-
-
 def exceeded_message(limit: int) -> str:
     """The error of a training that went over its memory limit."""
-    return "the training exceeded its memory limit of %s" % _shown_size(limit)
+    return "the training exceeded its memory limit of %s" % sizes(limit)
 
 
 def exceeded(exc: BaseException) -> str | None:
@@ -174,5 +166,5 @@ def apply(pid: int, placement: Placement | None, cgroup: Path | None) -> Enforce
     resource.prlimit(pid, resource.RLIMIT_AS, (memory, memory))
     LOG.info("training process %d: its memory limit of %s is an address-space limit on each "
              "of its processes (no cgroup v2 memory controller here)", pid,
-             _shown_size(memory))
+             sizes(memory))
     return Enforced(memory)
