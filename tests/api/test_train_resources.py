@@ -52,7 +52,7 @@ async def test_a_training_waits_while_its_cpus_are_held_and_shows_its_placement(
     assert first["resources"] == {"cpus": CPUS}
     assert first["placement"] == {"node": os.uname().nodename, "site": "lab",
                                   "cpus": sorted(os.sched_getaffinity(0))}
-    second = await (await client.post(URL, headers={HEADER: "cpus=1, memory=64MiB"})).json()
+    second = await (await client.post(URL, headers={HEADER: "cpus=1, memory=128MiB"})).json()
     assert second["queued"] is True and second["position"] == 1  # every CPU is held
     free = await (await client.post(URL, params={"epochs": "2"})).json()  # asks nothing
     assert "resources" not in free and "placement" not in free  # the 2.x record
@@ -61,8 +61,8 @@ async def test_a_training_waits_while_its_cpus_are_held_and_shows_its_placement(
     assert (await poll_job(client, URL, first["uuid"]))["status"] == "done"
     done = await poll_job(client, URL, second["uuid"])
     assert done["status"] == "done" and len(done["placement"]["cpus"]) == 1
-    assert done["placement"]["memory"] == 64 * 2**20
-    assert done["resources"] == {"cpus": 1, "memory": 64 * 2**20}
+    assert done["placement"]["memory"] == 128 * 2**20
+    assert done["resources"] == {"cpus": 1, "memory": 128 * 2**20}
 
 
 async def test_the_servers_defaults_and_the_modules_declaration_fill_what_is_not_asked(

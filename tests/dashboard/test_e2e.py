@@ -9,17 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.dashboard.serving import deepaas_run
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytest.importorskip("deepaas_demo")
@@ -34,37 +30,16 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 SHOTS = os.environ.get("DEEPAAS_SCREENSHOTS")
 
 
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: Any) -> Iterator[str]:
     """A real deepaas-run serving demo, iris and a module whose arguments name their
     locations; answers the dashboard's URL."""
     data = tmp_path_factory.mktemp("dashboard-data")
-    port = _port()
-    exe = Path(sys.executable).with_name("deepaas-run")
-    proc = subprocess.Popen([str(exe), "--listen-port", str(port), "--data-dir", str(data),
-                             "--model-name", "demo", "--model-name", "iris",
-                             "--model-name", "edge_locations",
-                             # file arguments may be URLs of the tests' loopback file server
-                             "--remote-data", "http://127.0.0.1:*", "--remote-private"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = "http://127.0.0.1:%d" % port
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/v2/health/ready", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with deepaas_run(data, "--model-name", "demo", "--model-name", "iris",
+                     "--model-name", "edge_locations",
+                     # file arguments may be URLs of the tests' loopback file server
+                     "--remote-data", "http://127.0.0.1:*", "--remote-private") as base:
         yield base + "/dashboard/"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

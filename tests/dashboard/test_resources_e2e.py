@@ -9,18 +9,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.dashboard import test_e2e as e2e
+from tests.dashboard.serving import deepaas_run
 
 pytestmark = e2e.pytestmark
 playwright = e2e.playwright
@@ -38,25 +34,8 @@ def _get(url: str) -> Any:
 def lab(tmp_path_factory: Any) -> Iterator[str]:
     """A real deepaas-run serving demo at site "lab"; answers its base URL."""
     data = tmp_path_factory.mktemp("resources-data")
-    port = e2e._port()
-    exe = Path(sys.executable).with_name("deepaas-run")
-    proc = subprocess.Popen([str(exe), "--listen-port", str(port), "--data-dir", str(data),
-                             "--model-name", "demo", "--site", "lab"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = "http://127.0.0.1:%d" % port
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(base + "/v2/health/ready", timeout=2).read()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "no server"
-                time.sleep(0.1)
+    with deepaas_run(data, "--model-name", "demo", "--site", "lab", deadline=30) as base:
         yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def test_the_train_form_offers_resources_bounded_by_the_machine(page: Any, lab: str) -> None:

@@ -4,11 +4,6 @@ deepaas-run serving tests/models/clistream.py); browser and page come from test_
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +12,7 @@ import pytest
 
 from tests.cmd.test_cli_stream import entry_points
 from tests.dashboard import test_e2e as e2e
+from tests.dashboard.serving import deepaas_run
 
 playwright = e2e.playwright
 pytestmark = e2e.pytestmark
@@ -28,26 +24,9 @@ page = e2e.page
 def server(tmp_path_factory: Any) -> Iterator[str]:
     """deepaas-run serving clistream; answers the dashboard's URL."""
     tmp = tmp_path_factory.mktemp("stream-dashboard")
-    port = e2e._port()
-    exe = Path(sys.executable).with_name("deepaas-run")
-    proc = subprocess.Popen([str(exe), "--listen-port", str(port), "--data-dir", str(tmp / "data"),
-                             "--model-name", "clistream"],
-                            env={**os.environ, **entry_points(tmp / "entry")},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = "http://127.0.0.1:%d" % port
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/v2/health/ready", timeout=2).read()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "no server"
-                time.sleep(0.05)
+    with deepaas_run(tmp / "data", "--model-name", "clistream",
+                     env={**os.environ, **entry_points(tmp / "entry")}) as base:
         yield base + "/dashboard/"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def _predict(page: Any, server: str, **values: str) -> None:
