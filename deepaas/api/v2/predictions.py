@@ -4,8 +4,6 @@ and ``/v2/models/NAME/predictions/``: list, get, cancel, and download a result."
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -13,7 +11,7 @@ from deepaas.api.inputs import Inputs
 from deepaas.api.keys import ASYNC_PREDICTIONS, SETTINGS, WEBHOOKS
 from deepaas.api.listing import list_filters
 from deepaas.api.render import json_response
-from deepaas.exceptions import EndpointDisabled
+from deepaas.api.v2.switches import behind
 from deepaas.jobs.prediction_records import PredictionRecord, result_path
 from deepaas.model.wrapper import ModelWrapper
 
@@ -80,17 +78,8 @@ async def _submit(app: web.Application, model: ModelWrapper, inputs: Inputs,
     return record
 
 
-Handler = Callable[..., Awaitable[web.StreamResponse]]
-
-
-def _enabled(handler: Handler) -> Handler:
-    """402 with ``--predict-endpoint false``, as the predict route answers."""
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request, model: ModelWrapper) -> web.StreamResponse:
-        if not request.app[SETTINGS].predict_endpoint:
-            raise EndpointDisabled("predictions are disabled on this server")
-        return await handler(request, model)
-    return wrapped
+# 402 with --predict-endpoint false, as the predict route answers
+_enabled = behind(lambda settings: settings.predict_endpoint, "predictions are")
 
 
 @_enabled

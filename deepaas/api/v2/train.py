@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +12,8 @@ from deepaas.api.inputs import Inputs, read_inputs
 from deepaas.api.keys import BODIES, JOBS, REMOTE, SETTINGS, STATE, WEBHOOKS
 from deepaas.api.listing import list_filters
 from deepaas.api.render import json_response
+from deepaas.api.v2.switches import behind
 from deepaas.api.webhook import webhook_url
-from deepaas.exceptions import EndpointDisabled
 from deepaas.jobs.manager import JobManager
 from deepaas.jobs.records import Job
 from deepaas.jobs.v2record import record
@@ -29,16 +27,7 @@ def _record(job: Job, jobs: JobManager, with_metrics: bool = False) -> dict[str,
     return record(job, jobs.position(job.uuid), with_metrics)
 
 
-Handler = Callable[..., Awaitable[web.StreamResponse]]
-
-
-def _enabled(handler: Handler) -> Handler:
-    @functools.wraps(handler)
-    async def wrapped(request: web.Request, model: ModelWrapper) -> web.StreamResponse:
-        if not request.app[SETTINGS].train_endpoint:
-            raise EndpointDisabled("training is disabled on this server")
-        return await handler(request, model)
-    return wrapped
+_enabled = behind(lambda settings: settings.train_endpoint, "training is")
 
 
 @_enabled
