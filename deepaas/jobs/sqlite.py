@@ -73,6 +73,8 @@ _CANCEL = "UPDATE jobs SET cancel_requested = 1 WHERE uuid = ? AND status NOT IN
 _LOG = ("SELECT start, data FROM job_logs WHERE uuid = ? AND start + length(data) > ? "
         "ORDER BY start, rowid")
 
+_BUSY = 30.0  # seconds
+
 # What SQLite calls a damaged file (primary result codes): SQLITE_CORRUPT, SQLITE_NOTADB.
 _DAMAGE = (11, 26)
 
@@ -132,7 +134,10 @@ class SQLiteStore:
             # Autocommit mode: a single statement is its own transaction, and what needs
             # several says BEGIN IMMEDIATE itself (sqlite3's implicit BEGIN takes the write
             # lock too late).
-            self._db = await aiosqlite.connect(self._path, isolation_level=None)
+            # A writer waits up to _BUSY seconds for another's lock (several servers on one
+            # file, a busy disk) instead of failing with "database is locked" after 5.
+            self._db = await aiosqlite.connect(self._path, isolation_level=None,
+                                               timeout=_BUSY)
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
             found = [row[0] for row in await self._fetch("PRAGMA quick_check(5)")]
