@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import time
 from pathlib import Path
@@ -40,3 +41,18 @@ async def wait_file(path: Path, timeout: float = 20.0, allow_empty: bool = False
     while not (path.exists() and (allow_empty or path.stat().st_size)):
         assert time.monotonic() < deadline, "training never wrote %s" % path
         await asyncio.sleep(0.05)
+
+
+async def eventually(check: Any, what: str = "the condition", timeout: float = 10.0,
+                     every: float = 0.01) -> Any:
+    """Call ``check()`` (plain or a coroutine function) until it answers something true,
+    and answer that; fail saying ``what`` never came within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if inspect.isawaitable(found):
+            found = await found
+        if found:
+            return found
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        await asyncio.sleep(every)

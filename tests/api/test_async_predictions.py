@@ -4,7 +4,6 @@ deadline, never by fixed sleeps."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import json
 import time
@@ -22,6 +21,7 @@ from deepaas.jobs.sqlite_predictions import SQLitePredictions
 from deepaas.model.loading import Registry, resolve
 from deepaas.model.wrapper import ModelWrapper
 from tests.conftest import wrapper
+from tests.helpers import eventually
 
 ASYNC = {"Prefer": "respond-async"}
 PREDICT = "/v2/models/gated/predict/"
@@ -49,13 +49,7 @@ def gate(tmp_path: Path) -> Any:
 
 async def _until(check: Any, what: str, timeout: float = 10.0) -> Any:
     """Poll ``check()`` (a coroutine function) until it answers something true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = await check()
-        if found:
-            return found
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out waiting for " + what)
+    return await eventually(check, what, timeout, every=0.02)
 
 
 async def _status(client: Any, uuid: str, *wanted: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.jobs.sqlite_predictions import SQLitePredictions
 from deepaas.model.outputs import Answer
 from deepaas.model.wrapper import ModelWrapper
+from tests.helpers import eventually
 
 START = datetime.datetime(2026, 5, 1, 12, 0, 0)
 
@@ -68,10 +68,7 @@ async def store(tmp_path: Any) -> AsyncIterator[SQLitePredictions]:
 
 
 async def _until(check: Any, what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not await check():
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        await asyncio.sleep(0.01)
+    await eventually(check, what)
 
 
 def _ended(at: datetime.datetime, uuid: str) -> PredictionRecord:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid as uuids
@@ -14,6 +13,7 @@ import pytest
 from deepaas.exceptions import ConfigError, WebhookRefused
 from deepaas.webhooks import WebhookOptions, Webhooks
 from deepaas.webhooks.outbox import Outbox
+from tests.helpers import eventually
 from tests.webhooks.receiver import Received, start_receiver, verify
 
 LOCAL = ("http://127.0.0.1:*",)
@@ -34,10 +34,7 @@ def _job() -> tuple[str, dict[str, Any]]:
 
 
 async def _until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        await asyncio.sleep(0.01)
+    await eventually(condition, "the condition", timeout)
 
 
 async def _one_delivery(aiohttp_server: Any, tmp_path: Path, secret: str
