@@ -58,7 +58,7 @@ class PredictActor:
         return self._producers.register(
             outcomes, over=functools.partial(shutil.rmtree, folder, ignore_errors=True))
 
-    def answer(self, message: Pull | Close) -> Chunk | Error | None:
+    def answer(self, message: Pull | Close) -> list[Chunk | Error | None]:
         """The next item of a stream, or its close (``deepaas.workers.producing``)."""
         assert self._producers is not None, "asked before it was ready"
         return self._producers.answer(message)
@@ -113,9 +113,9 @@ class RayRunner(WorkerPool[Any]):
                 self._all.remove(actor)
             raise _crashed(self.model.name, exc) from None
 
-    async def _exchange(self, actor: Any, message: Pull | Close) -> Chunk | Error | None:
+    async def _exchange(self, actor: Any, message: Pull | Close) -> list[Chunk | Error | None]:
         try:
-            reply: Chunk | Error | None = await actor.answer.remote(message)
+            reply: list[Chunk | Error | None] = await actor.answer.remote(message)
             return reply
         except RayActorError as exc:
             if actor in self._all:

@@ -7,6 +7,7 @@ again; a worker killed because a step took too long is replaced instead.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,7 +18,8 @@ from deepaas.workers.messages import Answer, Close, Error, Pull
 
 __all__ = ["Hold", "PooledStream", "hold_streams"]
 
-Exchange = Callable[[Pull | Close], Awaitable[Chunk | Error | None]]
+Replies = list[Chunk | Error | None]  # a Pull's items; the last may be the end or the error
+Exchange = Callable[[Pull | Close], Awaitable[Replies]]
 
 
 class Hold:
@@ -55,6 +57,7 @@ class PooledStream:
         self._exchange = exchange
         self._hold = hold
         self._over = False
+        self._came: collections.deque[Chunk | Error | None] = collections.deque()
 
     def _end(self) -> None:
         if not self._over:
@@ -62,14 +65,16 @@ class PooledStream:
             self._hold.one_over()
 
     async def next(self) -> Chunk | None:
-        if self._over:
-            return None
-        try:
-            reply = await self._exchange(Pull(self._number))
-        except DeepaasError:  # the worker died: it is being replaced
-            self._hold.lost()
-            self._end()
-            raise
+        if not self._came:
+            if self._over:
+                return None
+            try:  # what the worker made since the last ask (at least one)
+                self._came.extend(await self._exchange(Pull(self._number)))
+            except DeepaasError:  # the worker died: it is being replaced
+                self._hold.lost()
+                self._end()
+                raise
+        reply = self._came.popleft()
         if isinstance(reply, Error):
             self._end()
             raise reply.exception()
@@ -78,6 +83,7 @@ class PooledStream:
         return reply
 
     async def aclose(self) -> None:
+        self._came.clear()
         if self._over:
             return
         try:

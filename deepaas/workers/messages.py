@@ -10,8 +10,9 @@ A worker starts by saying :class:`Ready` or :class:`Failed`.
 
 A streamed answer comes back as an Answer whose ``stream`` is the worker's number for the
 generator; the worker stays the server's until each of those streams is over. The server
-asks for items with :class:`Pull` (answered by a :class:`~deepaas.model.streams.Chunk`, None
-at the end, or an :class:`Error`) and stops a stream early with :class:`Close`.
+asks for items with :class:`Pull` (answered by a list of what was made since: at least one
+:class:`~deepaas.model.streams.Chunk`, or, last, None at the end or an :class:`Error`) and
+stops a stream early with :class:`Close`.
 """
 
 from __future__ import annotations

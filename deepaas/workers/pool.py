@@ -44,7 +44,7 @@ class WorkerPool(Generic[W]):
     async def _call(self, worker: W, calls: list[Call]) -> list[Outcome]:
         raise NotImplementedError
 
-    async def _exchange(self, worker: W, message: Pull | Close) -> Chunk | Error | None:
+    async def _exchange(self, worker: W, message: Pull | Close) -> list[Chunk | Error | None]:
         """Ask a worker for the next item of one of its streams, or to close it."""
         raise NotImplementedError
 

@@ -1,8 +1,9 @@
 """The streams a worker process or Ray actor holds for the server, by number.
 
-A worker answers one message at a time, so each item is made when the server asks for it
-(:class:`~deepaas.workers.messages.Pull`): a client that reads slowly pauses the generator
-here. An async generator is stepped on the worker's own event loop.
+A sync generator runs on a thread of its own a few items ahead of the server
+(:mod:`deepaas.workers.ahead`), and each :class:`~deepaas.workers.messages.Pull` takes what
+it made so far (at least one item); a client that reads slowly stops it at that bound. An
+async generator is stepped on the worker's own event loop, one item per Pull.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 from deepaas.exceptions import DeepaasError
 from deepaas.model.streams import Chunk, Kind
 from deepaas.model.wrapper import ModelWrapper
+from deepaas.workers.ahead import Ahead
 from deepaas.workers.messages import Answer, Close, Error, Outcome, Pull
 
 __all__ = ["Producers"]
@@ -28,6 +31,7 @@ class _Producer:
     kind: Kind
     is_async: bool
     over: Callable[[], None] | None = None  # called once the stream is over
+    ahead: Ahead | None = None  # steps a sync generator on its own thread
 
 
 class Producers:
@@ -64,26 +68,33 @@ class Producers:
         number = next(self._numbers)
         source = answer.stream
         is_async = isinstance(source, AsyncIterator)
-        self._open[number] = _Producer(source if is_async else iter(source),
-                                       Kind(self._model.name), is_async, over)
+        producer = _Producer(source if is_async else iter(source), Kind(self._model.name),
+                             is_async, over)
+        if not is_async:
+            producer.ahead = Ahead(functools.partial(self._step, producer))
+            producer.ahead.start()
+        self._open[number] = producer
         return dataclasses.replace(answer, stream=number)
 
-    def answer(self, message: Pull | Close) -> Chunk | Error | None:
-        """What the server asked: the next item (None: the stream is over), or a close."""
+    def answer(self, message: Pull | Close) -> list[Chunk | Error | None]:
+        """What the server asked: the next items (at least one; the last may be None, the
+        end, or the Error the generator raised), or a close (answered ``[]``)."""
         if isinstance(message, Close):
             self.close(message.stream)
-            return None
+            return []
         producer = self._open.get(message.stream)
         if producer is None:
-            return None
-        try:
-            chunk = self._step(producer)
-        except DeepaasError as error:
+            return [None]
+        if producer.ahead is not None:
+            made = producer.ahead.take()
+        else:
+            try:
+                made = [self._step(producer)]
+            except DeepaasError as error:
+                made = [error]
+        if not isinstance(made[-1], Chunk):
             self._end(message.stream)
-            return Error.of(error)
-        if chunk is None:
-            self._end(message.stream)
-        return chunk
+        return [Error.of(one) if isinstance(one, DeepaasError) else one for one in made]
 
     def _step(self, producer: _Producer) -> Chunk | None:
         try:
@@ -104,6 +115,8 @@ class Producers:
         producer = self._open.get(number)
         if producer is None:
             return
+        if producer.ahead is not None:  # a generator running on a thread cannot be closed
+            producer.ahead.stop()
         with contextlib.suppress(Exception):
             if producer.is_async:
                 self._loop.run_until_complete(producer.source.aclose())

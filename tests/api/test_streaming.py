@@ -161,14 +161,19 @@ async def test_predict_timeout_bounds_the_time_between_items(make_client, tmp_pa
 
 
 async def test_a_worker_that_dies_mid_stream_ends_it_with_an_error_and_is_replaced(
-        make_client):
+        make_client, tmp_path):
     client = await make_client("streamer", isolate=True)
-    resp = await client.post(URL, params={"n": "5", "fail_at": "2", "kind": "exit"})
+    gate = tmp_path / "gate"
+    resp = await client.post(URL, params={"n": "5", "fail_at": "2", "kind": "exit",
+                                          "gate": str(gate)})
+    first = json.loads(await resp.content.readline())
+    assert first["i"] == 0
+    assert json.loads(await resp.content.readline())["i"] == 1
+    gate.touch()  # now it dies, making its third item
     lines = await _json_lines(resp)
-    assert [line.get("i") for line in lines[:2]] == [0, 1] and len(lines) == 3
-    assert "died (exit code 3)" in lines[2]["error"]
+    assert len(lines) == 1 and "died (exit code 3)" in lines[0]["error"]
     again = await client.post(URL, params={"n": "1"})
-    assert (await _json_lines(again))[0]["pid"] != lines[0]["pid"]
+    assert (await _json_lines(again))[0]["pid"] != first["pid"]
 
 
 async def test_predict_timeout_in_threads_ends_the_stream(make_client, tmp_path):

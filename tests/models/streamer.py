@@ -3,9 +3,9 @@
 ``gate``: before its last item the generator waits for this file. ``finished``: a file the
 generator's ``finally`` writes (with the number of items it yielded). ``fail_at``: raise
 after that many items. ``kind``: json (dicts), bytes, async (an async generator), mixed (a
-value, then bytes) or exit (the process exits at ``fail_at``). ``pause``: seconds before
-each item; ``size``: characters of padding in each; ``progress``: a file that holds how many
-items were yielded so far.
+value, then bytes) or exit (the process exits at ``fail_at``, once ``gate`` exists).
+``pause``: seconds before each item; ``size``: characters of padding in each; ``progress``: a
+file that holds how many items were yielded so far.
 """
 
 import asyncio
@@ -48,6 +48,7 @@ def _items(n, gate, finished, fail_at, kind, pause, size=0, progress=""):
     try:
         for i in range(n):
             if i == fail_at and kind == "exit":
+                _wait_for(gate)  # once the test has read what came before
                 os._exit(3)  # the worker process dies mid-stream
             if i == fail_at:
                 raise RuntimeError("broke at item %d" % i)
