@@ -16,9 +16,8 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from deepaas.exceptions import ModelError
 from deepaas.model.outputs import JSON_TYPES, Answer, dumps
-from deepaas.model.streams import BINARY, Chunk, chunk_of
+from deepaas.model.streams import BINARY, Chunk, Kind
 from deepaas.model.wrapper import ModelWrapper
 
 __all__ = ["StreamSink", "binary_target", "drain", "drain_async", "emit", "write_answer"]
@@ -107,13 +106,10 @@ class StreamSink:
             self._file = self._open(Path(self._target))
 
     def put(self, chunk: Chunk) -> None:
-        """Write one item and flush it, so that a reader sees it now."""
+        """Write one item (of the stream's kind: :class:`Kind` checked it) and flush it, so
+        that a reader sees it now."""
         if self._raw is None:
             self._begin(chunk.raw)
-        elif chunk.raw is not self._raw:
-            raise ModelError("Model '%s' predict yielded %s after %s: a stream is either bytes "
-                             "or JSON values" % (self._model, "bytes" if chunk.raw else "a value",
-                                                 "values" if chunk.raw else "bytes"))
         if chunk.raw:
             self._size += len(chunk.data)
             self._write(chunk.data)
@@ -141,16 +137,10 @@ class StreamSink:
 def drain(model: ModelWrapper, source: Iterable[Any], sink: StreamSink) -> None:
     """Iterate a synchronous generator here, on the calling thread (as a plain ``predict``
     runs: a module may use ``asyncio.run`` or signals inside it), writing each item."""
-    items = iter(source)
+    items, kind = iter(source), Kind(model.name, model.wrap_error)
     try:
-        while True:
-            try:
-                item = next(items)
-            except StopIteration:
-                break
-            except Exception as exc:
-                raise model.wrap_error("predict", exc) from exc
-            sink.put(chunk_of(model.name, item))
+        while (chunk := kind.step(items)) is not None:
+            sink.put(chunk)
     finally:
         close = getattr(items, "close", None)
         if close is not None:
@@ -160,15 +150,10 @@ def drain(model: ModelWrapper, source: Iterable[Any], sink: StreamSink) -> None:
 
 async def drain_async(model: ModelWrapper, source: AsyncIterator[Any], sink: StreamSink) -> None:
     """The same for an async generator, on the running event loop."""
+    kind = Kind(model.name, model.wrap_error)
     try:
-        while True:
-            try:
-                item = await anext(source)
-            except StopAsyncIteration:
-                break
-            except Exception as exc:
-                raise model.wrap_error("predict", exc) from exc
-            sink.put(chunk_of(model.name, item))
+        while (chunk := await kind.astep(source)) is not None:
+            sink.put(chunk)
     finally:
         close = getattr(source, "aclose", None)
         if close is not None:

@@ -21,6 +21,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
@@ -89,11 +90,40 @@ Wrap = Any  # ModelWrapper.wrap_error, without importing the wrapper here
 
 
 class Kind:
-    """What a stream is made of, told by its first item: every later item must be alike."""
+    """What a stream is made of, told by its first item: every later item must be alike.
 
-    def __init__(self, model: str) -> None:
+    :meth:`step` and :meth:`astep` take the next item of a generator as it is sent, wherever
+    the generator runs (the server's threads or loop, a worker, deepaas-cli): None at its end,
+    what it raised as the error a client sees (``wrap_error``: ``ModelWrapper.wrap_error``).
+    """
+
+    def __init__(self, model: str, wrap_error: Wrap) -> None:
         self._model = model
+        self._wrap = wrap_error
         self._raw: bool | None = None
+
+    def _failed(self, exc: Exception) -> DeepaasError:
+        return exc if isinstance(exc, DeepaasError) else self._wrap("predict", exc)
+
+    def step(self, source: Iterator[Any]) -> Chunk | None:
+        """The next item of a sync generator (called where it may run)."""
+        try:
+            item = next(source)
+        except StopIteration:
+            return None
+        except Exception as exc:
+            raise self._failed(exc) from exc
+        return self.chunk(item)
+
+    async def astep(self, source: AsyncIterator[Any]) -> Chunk | None:
+        """The next item of an async generator."""
+        try:
+            item = await source.__anext__()
+        except StopAsyncIteration:
+            return None
+        except Exception as exc:
+            raise self._failed(exc) from exc
+        return self.chunk(item)
 
     def chunk(self, item: Any) -> Chunk:
         """``item`` as it is sent; a :class:`ModelError` when it is not of the stream's kind."""
@@ -116,43 +146,23 @@ class LocalStream:
     def __init__(self, model: str, source: Any, wrap_error: Wrap,
                  pool: concurrent.futures.Executor | None = None) -> None:
         self._model = model
-        self._wrap = wrap_error
         self._pool = pool
         self._async = isinstance(source, AsyncIterator)
         self._source = source if self._async else iter(source)
-        self._kind = Kind(model)
+        self._kind = Kind(model, wrap_error)
         self._pump: Pump | None = None  # steps a sync generator, once it is first read
         self._over = False
-
-    def _next_sync(self) -> Chunk | None:
-        try:
-            item = next(self._source)
-        except StopIteration:
-            return None
-        except Exception as exc:
-            raise self._wrap("predict", exc) from exc
-        return self._kind.chunk(item)
-
-    async def _next_async(self) -> Chunk | None:
-        try:
-            item = await self._source.__anext__()
-        except StopAsyncIteration:
-            return None
-        except DeepaasError:
-            raise
-        except Exception as exc:
-            raise self._wrap("predict", exc) from exc
-        return self._kind.chunk(item)
 
     async def next(self) -> Chunk | None:
         if self._over:
             return None
         try:
             if self._async:
-                chunk = await self._next_async()
+                chunk = await self._kind.astep(self._source)
             else:
                 if self._pump is None:
-                    self._pump = Pump(self._next_sync, self._pool, weigh=_weight)
+                    self._pump = Pump(functools.partial(self._kind.step, self._source),
+                                      self._pool, weigh=_weight)
                 chunk = await self._pump.get()
         except BaseException:
             self._over = True

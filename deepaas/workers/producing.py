@@ -68,8 +68,8 @@ class Producers:
         number = next(self._numbers)
         source = answer.stream
         is_async = isinstance(source, AsyncIterator)
-        producer = _Producer(source if is_async else iter(source), Kind(self._model.name),
-                             is_async, over)
+        kind = Kind(self._model.name, self._model.wrap_error)
+        producer = _Producer(source if is_async else iter(source), kind, is_async, over)
         if not is_async:
             producer.ahead = Ahead(functools.partial(self._step, producer))
             producer.ahead.start()
@@ -97,18 +97,9 @@ class Producers:
         return [Error.of(one) if isinstance(one, DeepaasError) else one for one in made]
 
     def _step(self, producer: _Producer) -> Chunk | None:
-        try:
-            if producer.is_async:
-                item = self._loop.run_until_complete(producer.source.__anext__())
-            else:
-                item = next(producer.source)
-        except (StopIteration, StopAsyncIteration):
-            return None
-        except DeepaasError:
-            raise
-        except Exception as exc:
-            raise self._model.wrap_error("predict", exc) from exc
-        return producer.kind.chunk(item)
+        if producer.is_async:
+            return self._loop.run_until_complete(producer.kind.astep(producer.source))
+        return producer.kind.step(producer.source)
 
     def close(self, number: int) -> None:
         """Stop a stream before its end: its generator's ``finally`` runs now."""
