@@ -54,12 +54,14 @@ class Active:
     """A queued or running training: the live record and what only the manager holds."""
 
     def __init__(self, job: Job, model: ModelWrapper, kwargs: dict[str, Any],
-                 log: LogShipper, asked: Resources | None = None) -> None:
+                 log: LogShipper, asked: Resources | None = None,
+                 declared: dict[str, Any] | None = None) -> None:
         self.job = job
         self.model = model
         self.kwargs = kwargs
         self.log = log
         self.asked = asked or Resources()  # what it asked for, all defaults applied
+        self.declared = declared or {}  # the resources its module's metadata declares
         self.placement: Placement | None = None  # what it holds, once started
         self.proc: Execution | None = None
         self.task: asyncio.Task[None] | None = None

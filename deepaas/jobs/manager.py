@@ -188,11 +188,11 @@ class JobManager:
             self._check_line(model.name)
             self._arriving += 1  # counted in line until it is in the queue or started
             try:
-                wanted = (asked or Resources()).over(from_declared(
-                    await asyncio.to_thread(declared_resources, model))).over(
+                declared = await asyncio.to_thread(declared_resources, model)
+                wanted = (asked or Resources()).over(from_declared(declared)).over(
                     self._default_resources)
                 self._executor.capacity.check(wanted)
-                return await self._submit(model, kwargs, set(files), urls, wanted)
+                return await self._submit(model, kwargs, set(files), urls, wanted, declared)
             finally:
                 self._arriving -= 1
         except BaseException:
@@ -215,7 +215,8 @@ class JobManager:
                              retry_after=_RETRY_AFTER)
 
     async def _submit(self, model: ModelWrapper, kwargs: dict[str, Any], files: set[str],
-                      urls: dict[str, str] | None, wanted: Resources) -> Job:
+                      urls: dict[str, str] | None, wanted: Resources,
+                      declared: dict[str, Any]) -> Job:
         if not model.provides("train") or model.source is None:
             raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
         job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs, urls),
@@ -226,7 +227,7 @@ class JobManager:
         kwargs = self.layout.adopt_uploads(job.uuid, kwargs, files)
         await self._store.put(job)
         self._active[job.uuid] = Active(job, model, kwargs, LogShipper(self.layout.log(job.uuid)),
-                                        wanted)
+                                        wanted, declared)
         self._queue.append(job.uuid)
         self._schedule()
         return job
@@ -296,8 +297,8 @@ class JobManager:
                 job_id=job.uuid, name=job.model, source=active.model.source or "",
                 kwargs=active.kwargs, warm=self._warm, log_path=self.layout.log(job.uuid),
                 data_dir=self._data_dir, tmp_dir=self._tmp_dir,
-                resources=(await asyncio.to_thread(declared_resources, active.model)
-                           if self._executor.wants_resources else {}),
+                # read once, at submit: the module's metadata is not asked again here
+                resources=active.declared if self._executor.wants_resources else {},
                 output_dir=self.layout.output(job.uuid), grace=self._grace,
                 asked=active.asked, placement=active.placement))
         except Exception as exc:
