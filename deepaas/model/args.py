@@ -128,16 +128,31 @@ def _one_of(field: ma_fields.Field) -> ma_validate.OneOf | None:
     return None
 
 
-def _prepare_accept(field: ma_fields.Field) -> tuple[tuple[str, ...] | None, str | None]:
-    """Let ``*/*`` through the accept choices and default to the first choice.
+def _share_wildcard(field: ma_fields.Field) -> None:
+    """Append ``*/*`` to the module's own list of predict ``accept`` choices, in place, as
+    DEEPaaS 2.x did: a train ``accept`` whose validator shares that list (real modules build
+    both from one list) then takes ``*/*`` too, and one with a list of its own does not."""
+    validator = _one_of(field)
+    if validator is not None and isinstance(validator.choices, list) \
+            and "*/*" not in validator.choices:
+        validator.choices.append("*/*")
+
+
+def _prepare_accept(field: ma_fields.Field,
+                    widen: bool) -> tuple[tuple[str, ...] | None, str | None]:
+    """The choices and default of an ``accept`` argument. For predict (``widen``) let ``*/*``
+    through and default to the first choice; a train ``accept`` keeps its own (DEEPaaS 2.x
+    refused ``Accept: */*`` there with the module's message).
 
     The validator's message keeps listing the module's own choices, as DEEPaaS 2.x did.
     """
     validator = _one_of(field)
+    default = field_default(field)
     if validator is None:
-        default = field_default(field)
         return None, default if isinstance(default, str) else "application/json"
     choices = [str(c) for c in validator.choices]
+    if not widen:
+        return tuple(choices), default if isinstance(default, str) else None
     widened = copy.copy(validator)
     widened.choices = choices + (["*/*"] if "*/*" not in choices else [])
     field.validators = [widened if v is validator else v for v in field.validators]
@@ -146,8 +161,9 @@ def _prepare_accept(field: ma_fields.Field) -> tuple[tuple[str, ...] | None, str
     return tuple(widened.choices), default
 
 
-def build_argspec(raw: Mapping[str, ma_fields.Field] | None) -> ArgSpec:
-    """Build the spec from what ``get_*_args()`` returned (unbound or bound fields)."""
+def build_argspec(raw: Mapping[str, ma_fields.Field] | None, predict: bool = True) -> ArgSpec:
+    """Build the spec from what ``get_*_args()`` returned (unbound or bound fields);
+    ``predict`` says whose (an ``accept`` argument is treated differently)."""
     declared: dict[str, ma_fields.Field] = {}
     for name, field in (raw or {}).items():
         if isinstance(field, type) and issubclass(field, ma_fields.Field):
@@ -155,10 +171,12 @@ def build_argspec(raw: Mapping[str, ma_fields.Field] | None) -> ArgSpec:
         if not isinstance(field, ma_fields.Field):
             raise TypeError("argument %r is not a marshmallow field: %r" % (name, field))
         _check_location(str(name), field)
+        if predict and name == "accept":
+            _share_wildcard(field)
         declared[str(name)] = copy.deepcopy(field)
     choices, default = (None, None)
     if "accept" in declared:
-        choices, default = _prepare_accept(declared["accept"])
+        choices, default = _prepare_accept(declared["accept"], widen=predict)
     schema_cls = marshmallow.Schema.from_dict(declared, name="Args")
     schema = quiet_legacy(lambda: schema_cls(unknown=marshmallow.EXCLUDE))
     return ArgSpec(fields=declared, schema=schema, accept_choices=choices, accept_default=default)
@@ -194,8 +212,14 @@ class Sources:
 
 
 def _pick(field: ma_fields.Field, values: Sequence[Any], location: str) -> Any:
+    many = isinstance(field, ma_fields.List) and not hasattr(field, "delimiter")
     if location == "json":  # a JSON value is taken whole: a list arrives as one
-        return values[0]
+        value = values[0]
+        # one value where a list is expected is a one-item list whose item is checked, as
+        # webargs 5 (DEEPaaS 2.x) read it; a delimited list splits its own string
+        if many and value is not None and not isinstance(value, (list, tuple)):
+            return [value]
+        return value
     return list(values) if isinstance(field, ma_fields.List) else values[0]
 
 

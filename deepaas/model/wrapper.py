@@ -117,7 +117,8 @@ def _arg_fields(model: str, method: str, raw: Any) -> Mapping[str, Any]:
 
 def _argspec(model: str, method: str, raw: Any) -> margs.ArgSpec:
     try:
-        return margs.build_argspec(_arg_fields(model, method, raw))
+        return margs.build_argspec(_arg_fields(model, method, raw),
+                                   predict=method == "get_predict_args")
     except TypeError as exc:  # a value that is not a field, or a bad location
         raise ModelLoadError("model %r: %s(): %s; expected %s"
                              % (model, method, exc, _EXPECTED_ARGS)) from None

@@ -61,8 +61,46 @@ def test_accept_choices_gain_star_and_default_to_first():
     assert spec.accept_name == "accept"
     assert margs.parse(spec, margs.Sources()) == {"accept": "image/png"}
     assert margs.parse(spec, margs.Sources(query={"accept": ["*/*"]})) == {"accept": "*/*"}
-    # the module's own field object is left as it was
-    assert list(original.validate.choices) == ["image/png", "application/json"]
+    # the module's own field keeps its default; its list of choices gains */*, in place, as
+    # DEEPaaS 2.x appended it (and once only, however often the arguments are read)
+    assert original.load_default is marshmallow.missing
+    margs.build_argspec({"accept": original})
+    assert list(original.validate.choices) == ["image/png", "application/json", "*/*"]
+    frozen = fields.Str(validate=validate.OneOf(("image/png", "application/json")))
+    assert margs.build_argspec({"accept": frozen}).accept_choices[-1] == "*/*"
+    assert frozen.validate.choices == ("image/png", "application/json")
+
+
+def test_a_train_accept_keeps_its_own_choices_unless_it_shares_predicts_list():
+    own = ["application/json", "application/zip"]
+    predict = margs.build_argspec({"accept": fields.Str(validate=validate.OneOf(list(own)))})
+    train = margs.build_argspec({"accept": fields.Str(
+        load_default="application/json", validate=validate.OneOf(own))}, predict=False)
+    assert "*/*" in predict.accept_choices
+    assert train.accept_choices == ("application/json", "application/zip")
+    assert train.accept_default == "application/json"
+    with pytest.raises(InvalidInput) as refused:
+        margs.parse(train, margs.Sources(headers={"accept": ["*/*"]}, query={"accept": ["*/*"]}))
+    assert refused.value.messages == {
+        "accept": ["Must be one of: application/json, application/zip."]}
+    # real modules build predict's and train's choices from one list: DEEPaaS 2.x's append
+    # to predict's then let */* through train too
+    shared = ["application/json", "application/zip"]
+    margs.build_argspec({"accept": fields.Str(validate=validate.OneOf(shared))})
+    train = margs.build_argspec({"accept": fields.Str(validate=validate.OneOf(shared))},
+                                predict=False)
+    assert margs.parse(train, margs.Sources(query={"accept": ["*/*"]})) == {"accept": "*/*"}
+
+
+def test_one_json_value_for_a_list_is_a_list_of_one_checked_item():
+    spec = margs.build_argspec({"bbox": fields.List(fields.Float()),
+                                "tags": fields.List(fields.Str()),
+                                "none": fields.List(fields.Str(), allow_none=True)})
+    got = margs.parse(spec, margs.Sources(json={"tags": "a", "bbox": 2, "none": None}))
+    assert got == {"tags": ["a"], "bbox": [2.0], "none": None}
+    with pytest.raises(InvalidInput) as refused:
+        margs.parse(spec, margs.Sources(json={"bbox": "1,2,3,4"}))
+    assert refused.value.messages == {"bbox": {0: ["Not a valid number."]}}
 
 
 def test_accept_without_choices():
