@@ -295,7 +295,8 @@ def build_parser(prog: str = "deepaas-run") -> argparse.ArgumentParser:
         description="Serve DEEPaaS v2 modules over HTTP.",
         argument_default=None,
     )
-    parser.add_argument("--version", action="version", version="%(prog)s " + __version__)
+    # the bare version, as DEEPaaS 2.x printed it: scripts (AI4OS's OSCAR one) parse it
+    parser.add_argument("--version", action="version", version=__version__)
     parser.add_argument("--config-file", metavar="FILE", help="INI or TOML file with these "
                         "options, in a [deepaas] section (env DEEPAAS_CONFIG_FILE).")
     parser.add_argument("--import-jobs", action="store_true", default=None, help="Copy the "

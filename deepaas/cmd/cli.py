@@ -4,10 +4,16 @@
 
 Run with no model and no METHOD, it lists the installed models and the methods each provides.
 The result is printed to standard output as JSON, and nothing else is: whatever the module
-prints, and every log line, goes to standard error. A ``predict`` that streams (returns a
-generator) prints each item as one JSON line as soon as it is produced (NDJSON; bytes items go
-to the output file as they come). Exit codes: 0 success, 1 the module failed, 2 bad usage or
-invalid arguments, 141 the reader of standard output left before the end.
+prints, and every log line, goes to standard error. ``predict`` prints what the module returned
+(as DEEPaaS 2.x wrote it to the output file, without the HTTP API's ``{"status": "OK",
+"predictions": ...}``). A ``predict`` that streams (returns a generator) prints each item as one
+JSON line as soon as it is produced (NDJSON; bytes items go to the output file as they come).
+Exit codes: 0 success, 1 the module failed, 2 bad usage or invalid arguments, 141 the reader of
+standard output left before the end.
+
+Scripts written for DEEPaaS 2.x read some of its exact words, kept here: ``--version`` prints
+the bare version; the output file's extension and the log lines ``... New output is PATH``
+and ``return: Output is saved in PATH`` (:mod:`deepaas.cmd.cli_output`).
 """
 
 from __future__ import annotations
@@ -81,9 +87,17 @@ def _top_level(argv: Sequence[str]) -> argparse.Namespace:
     pre.add_argument("--model-name")
     pre.add_argument("--" + OUTPUT, dest=OUTPUT)
     pre.add_argument("--version", action="store_true")
+    _add_ignored(pre)
     pre.add_argument("method", nargs="?")
     pre.add_argument("rest", nargs=argparse.REMAINDER)
     return pre.parse_known_args(argv)[0]
+
+
+def _add_ignored(parser: argparse.ArgumentParser) -> None:
+    """DEEPaaS 2.x's switch between a subprocess and this one for the call: accepted (scripts
+    pass it), and meaningless here, where the method always runs in this process."""
+    for flag in ("--deepaas_with_multiprocessing", "--nodeepaas_with_multiprocessing"):
+        parser.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
 
 
 def _methods_of(name: str, source: str, plugin: object) -> str:
@@ -139,7 +153,9 @@ def _parser(model: ModelWrapper | None) -> argparse.ArgumentParser:
         prog="deepaas-cli", allow_abbrev=False,
         description="Run a DEEPaaS module's method once, without a server. The result goes "
         "to standard output as JSON; logs go to standard error.")
-    parser.add_argument("--version", action="version", version="%(prog)s " + __version__)
+    # the bare version, as DEEPaaS 2.x printed it: scripts parse it
+    parser.add_argument("--version", action="version", version=__version__)
+    _add_ignored(parser)
     parser.add_argument("--model-name", metavar="NAME", help="The model to use (env "
                         "DEEPAAS_V2_MODEL); needed when several are installed. Without it and "
                         "without METHOD, the installed models are listed.")
@@ -179,20 +195,21 @@ def _predict(model: ModelWrapper, kwargs: dict[str, Any], out: BinaryIO,
         if model.predict_is_async:
             asyncio.run(_apredict(model, converted, accept, out, target))
         else:
-            _write(model, model.predict(converted, accept), out, target)
+            _write(model, model.predict(converted, accept, envelope=False), out, target, accept)
 
 
 async def _apredict(model: ModelWrapper, kwargs: dict[str, Any], accept: str | None,
                     out: BinaryIO, target: str | None) -> None:
     """A coroutine ``predict``, and the async generator it may return, on one event loop."""
-    answer = await model.apredict(kwargs, accept)
+    answer = await model.apredict(kwargs, accept, envelope=False)
     if isinstance(answer.stream, AsyncIterator):
         await _write_async(model, answer, out, target)
     else:  # a sync generator blocks this loop, which has nothing else to do
-        _write(model, answer, out, target)
+        _write(model, answer, out, target, accept)
 
 
-def _write(model: ModelWrapper, answer: Answer, out: BinaryIO, target: str | None) -> None:
+def _write(model: ModelWrapper, answer: Answer, out: BinaryIO, target: str | None,
+           accept: str | None) -> None:
     """An answer as it comes: whole, or item by item when it streams."""
     if isinstance(answer.stream, AsyncIterator):
         asyncio.run(_write_async(model, answer, out, target))
@@ -200,7 +217,7 @@ def _write(model: ModelWrapper, answer: Answer, out: BinaryIO, target: str | Non
         with StreamSink(out, model.name, answer.content_type, target) as sink:
             drain(model, answer.stream, sink)
     else:
-        write_answer(model.name, answer, out, target)
+        write_answer(model.name, answer, out, target, accept)
 
 
 async def _write_async(model: ModelWrapper, answer: Answer, out: BinaryIO,
@@ -224,8 +241,8 @@ def _train(model: ModelWrapper, kwargs: dict[str, Any], out: BinaryIO,
 def _without_model(argv: list[str], out: BinaryIO) -> int | None:
     """``--version``, or the list of models when neither a model nor a METHOD is given."""
     top = _top_level(argv)
-    if top.version:
-        out.write(("deepaas-cli %s\n" % __version__).encode("utf-8"))
+    if top.version:  # the bare version, as DEEPaaS 2.x printed it: scripts parse it
+        out.write(("%s\n" % __version__).encode("utf-8"))
         return 0
     if top.method is not None or _selected_name(argv) is not None:
         return None
@@ -276,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    LOG.setLevel(logging.INFO)  # its own few lines, which scripts read (where output went)
     with _results_channel() as out:
         try:
             return _run(argv, out)

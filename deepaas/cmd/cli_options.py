@@ -73,12 +73,24 @@ def _choices(name: str, field: ma_fields.Field, spec: margs.ArgSpec) -> tuple[st
     return None
 
 
+def _flags(name: str, key: str, taken: set[str]) -> list[str]:
+    """An argument's option names: its client name, the same with ``-`` for ``_``, and the
+    name of its attribute where that differs (``data_key``), which DEEPaaS 2.x's option was;
+    an alias another argument already has is left out."""
+    main = "--" + key
+    aliases = dict.fromkeys(("--" + key.replace("_", "-"), "--" + name))
+    return [main] + [a for a in aliases if a != main and a not in taken]
+
+
 def add_arguments(parser: argparse.ArgumentParser, spec: margs.ArgSpec) -> None:
     """One option per argument a client may send, named by its client name."""
     group = parser.add_argument_group("arguments of the model")
-    for name, field in spec.readable().items():
+    readable = spec.readable()
+    taken = {"--" + margs.client_name(n, f) for n, f in readable.items()}
+    for name, field in readable.items():
         key = margs.client_name(name, field)
-        flags = ["--" + key] + (["--" + key.replace("_", "-")] if "_" in key else [])
+        flags = _flags(name, key, taken)
+        taken.update(flags)
         many = isinstance(field, ma_fields.List)
         group.add_argument(*flags, dest=_PREFIX + key, action="append" if many else "store",
                            metavar="PATH" if margs.is_file_field(field) else "VALUE",
@@ -94,9 +106,10 @@ def _literal(text: str) -> Any:
 
 def _value(field: ma_fields.Field, raw: Any) -> Any:
     if isinstance(field, ma_fields.List):
-        if len(raw) == 1 and raw[0].lstrip().startswith("["):
-            return _literal(raw[0])
-        return raw
+        # One option holding a literal list or tuple (``[1, 2]``, ``1,2``) is that list, as
+        # DEEPaaS 2.x read it; anything else is a one-item list, checked item by item.
+        parsed = _literal(raw[0]) if len(raw) == 1 else None
+        return list(parsed) if isinstance(parsed, (list, tuple)) else raw
     if isinstance(field, (ma_fields.Dict, ma_fields.Nested)) or (
             isinstance(raw, str) and raw.lstrip()[:1] in ("{", "[")
             and not isinstance(field, ma_fields.String)):

@@ -226,8 +226,11 @@ class ModelWrapper:
             except NotProvided:
                 LOG.debug("model %r does not implement warm()", self.name)
 
-    def answer(self, ret: Any, accept: str | None) -> Answer:
+    def answer(self, ret: Any, accept: str | None, envelope: bool = True) -> Answer:
         """Build the answer for a predict return value (envelope, schema or raw body).
+
+        Without ``envelope`` a module with no ``schema`` is answered what it returned, not
+        ``{"status": "OK", "predictions": ...}`` (deepaas-cli writes that, as DEEPaaS 2.x did).
 
         JSON follows ``deepaas.model.outputs``: NaN and Infinity become null and are listed in
         ``Answer.nulled`` (the server warns once per field, :meth:`report_nulled`); a value with
@@ -252,7 +255,7 @@ class ModelWrapper:
                     % (self.name, messages)) from None
             body = ret
         else:
-            body = {"status": "OK", "predictions": ret}
+            body = {"status": "OK", "predictions": ret} if envelope else ret
         try:
             text, nulled = encode(body, "Model '%s' predict returned" % self.name)
         except NoJsonForm as exc:
@@ -313,15 +316,17 @@ class ModelWrapper:
                 answers.append(error)
         return answers
 
-    def predict(self, kwargs: dict[str, Any], accept: str | None) -> Answer:
+    def predict(self, kwargs: dict[str, Any], accept: str | None,
+                envelope: bool = True) -> Answer:
         """Run a synchronous ``predict`` and build its answer (call from a worker thread)."""
-        return self.answer(self.call("predict", **kwargs), accept)
+        return self.answer(self.call("predict", **kwargs), accept, envelope)
 
-    async def apredict(self, kwargs: dict[str, Any], accept: str | None) -> Answer:
+    async def apredict(self, kwargs: dict[str, Any], accept: str | None,
+                       envelope: bool = True) -> Answer:
         """Await a coroutine ``predict`` and build its answer."""
         func = self._method("predict")
         try:
             ret = await func(**kwargs)
         except Exception as exc:
             raise self.wrap_error("predict", exc) from exc
-        return self.answer(ret, accept)
+        return self.answer(ret, accept, envelope)

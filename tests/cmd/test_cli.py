@@ -46,16 +46,15 @@ def test_predict_with_every_argument_kind(tmp_path):
     proc = cli("--model-name", "compatmod", "predict", "--repeat", "2", "--text", "yo",
                "--mode", "slow", "--ratio", "0.25", "--flag", "yes", "--ids", "4", "--ids", "5",
                "--wire-name", "zz", "--opt", "7")
-    body = ok_json(proc)
-    assert body["status"] == "OK"
-    pred = body["predictions"]
+    pred = ok_json(proc)  # what predict returned, without the HTTP API's envelope
+    assert "status" not in pred
     assert (pred["repeat"], pred["text"], pred["mode"], pred["ratio"]) == (2, "yo", "slow", 0.25)
     assert pred["flag"] is True and pred["ids"] == [4, 5] and pred["wire"] == "zz"
     assert pred["opt"] == 7 and pred["warmed"] is True  # warm() ran first
     literal = ok_json(cli("--model-name", "compatmod", "predict", "--repeat", "1",
                           "--ids", "[1, 2, 3]", "--flag", "0"))
-    assert literal["predictions"]["ids"] == [1, 2, 3]
-    assert literal["predictions"]["flag"] is False
+    assert literal["ids"] == [1, 2, 3]
+    assert literal["flag"] is False
 
 
 def test_file_argument_is_an_uploaded_file_and_its_copy_is_removed(tmp_path):
@@ -65,7 +64,7 @@ def test_file_argument_is_an_uploaded_file_and_its_copy_is_removed(tmp_path):
     scratch.mkdir()
     body = ok_json(cli("--model-name", "compatmod", "predict", "--repeat", "1",
                        "--data", str(data), env={"TMPDIR": str(scratch)}))
-    assert body["predictions"]["data"] == ["data", "input.txt", 10]
+    assert body["data"] == ["data", "input.txt", 10]
     assert list(scratch.iterdir()) == []
     assert data.read_text() == "hello file"
 
