@@ -8,8 +8,8 @@ prints, and every log line, goes to standard error. ``predict`` prints what the 
 (as DEEPaaS 2.x wrote it to the output file, without the HTTP API's ``{"status": "OK",
 "predictions": ...}``). A ``predict`` that streams (returns a generator) prints each item as one
 JSON line as soon as it is produced (NDJSON; bytes items go to the output file as they come).
-Exit codes: 0 success, 1 the module failed, 2 bad usage or invalid arguments, 141 the reader of
-standard output left before the end.
+Exit codes: 0 success, 1 the module failed (or no model was chosen), 2 bad usage or invalid
+arguments, 141 the reader of standard output left before the end.
 
 Scripts written for DEEPaaS 2.x read some of its exact words, kept here: ``--version`` prints
 the bare version; the output file's extension and the log lines ``... New output is PATH``
@@ -63,7 +63,10 @@ METHODS = {
 
 
 class _Usage(ConfigError):
-    """Bad usage of deepaas-cli itself (exit 2)."""
+    """No model named where several are installed: exit 1, as DEEPaaS 2.x did for it (and
+    for a model that is not installed)."""
+
+    exit_code = 1
 
 
 @contextlib.contextmanager

@@ -51,4 +51,4 @@ def test_help_without_a_model_shows_the_options_and_the_models():
 
 def test_a_method_without_a_model_still_asks_for_one():
     proc = cli("get_metadata")
-    assert proc.returncode == 2 and "several models are installed" in proc.stderr
+    assert proc.returncode == 1 and "several models are installed" in proc.stderr

@@ -69,8 +69,9 @@ def test_a_result_file_named_for_its_data_keeps_its_name(tmp_path, name, accept)
 
 
 def test_a_training_result_goes_to_the_file_named(tmp_path):
+    # as AI4OS's udocker job scripts call it: --option=value, before the method
     target = tmp_path / "train.out"
-    proc = cli("--model-name", "compatmod", "--deepaas_method_output", str(target), "train")
+    proc = cli("--model-name", "compatmod", "--deepaas_method_output=%s" % target, "train")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(target.read_text())["status"] == "done"
     assert "New output is" not in proc.stderr
@@ -89,3 +90,14 @@ def test_values_as_text_the_way_scripts_write_them():
     pred = ok_json(cli("--model-name", "compatmod", "predict", "--repeat", "1",
                        "--flag", "False", "--ids", "['3']"))
     assert pred["flag"] is False and pred["ids"] == [3]
+
+
+def test_the_one_json_line_of_the_merged_output_is_the_result():
+    # `deepaas-cli predict ... 2>&1 | grep -Po '{.*}' > output.json`, as a public OSCAR
+    # service script reads the result
+    done = subprocess.run([str(CLI), "--model-name", "compatmod", "predict", "--repeat", "1"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout
+    found = re.findall(r"{.*}", done.stdout)
+    assert len(found) == 1 and json.loads(found[0])["repeat"] == 1
