@@ -37,9 +37,11 @@ def case_name(method: str, path: str) -> str:
 
 def bare_cases(paths: list[str]) -> list[dict[str, Any]]:
     """The tool's requests, in a fixed order (it walks a set): every path, every method.
-    Braces are sent percent-encoded, as the tool's HTTP client (requests) sends them."""
+    Braces are sent percent-encoded and ``Accept: */*`` is sent, as the tool's HTTP client
+    (requests) sends them."""
     return [{"name": case_name(method, path), "method": method,
-             "path": path.replace("{", "%7B").replace("}", "%7D")}
+             "path": path.replace("{", "%7B").replace("}", "%7D"),
+             "headers": {"Accept": "*/*"}}
             for path in paths for method in METHODS]
 
 
