@@ -135,7 +135,8 @@ class Settings:
         "asked to stop; those still running then are answered 503 and the server exits.")
     data_dir: str = _option(
         "deepaas-data", str, "Where training records, logs and models' files are kept "
-        "(relative paths start at the working directory).")
+        "(relative paths start at the working directory); one server per folder: another "
+        "server started on it is refused.")
     max_trainings: int = _option(
         0, between(int, 0), "Trainings running at once on this server (0: no server-wide "
         "bound); more wait in line.")

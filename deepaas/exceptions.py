@@ -39,6 +39,7 @@ __all__ = [
     "RemoteUnavailable",
     "RemoteTimeout",
     "CannotListen",
+    "DataDirInUse",
     "WebhookRefused",
     "message_of",
     "summary_of",
@@ -244,6 +245,11 @@ class RemoteTimeout(RemoteDataError):
 
 class CannotListen(DeepaasError):
     """The server cannot listen on its address: in use, not this host's, or not allowed."""
+
+
+class DataDirInUse(DeepaasError):
+    """Another server holds the data folder (``--data-dir``): one folder, one server. Said
+    at start, before any model loads; exit 1, as for an address in use."""
 
 
 class ResourcesUnavailable(DeepaasError):

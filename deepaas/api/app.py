@@ -22,6 +22,7 @@ from deepaas.api.draining import Draining
 from deepaas.api.keys import (
     ASYNC_PREDICTIONS,
     BODIES,
+    DATA_DIR_LOCK,
     DEBUG_CAPTURE,
     JOB_STORE,
     JOBS,
@@ -40,6 +41,7 @@ from deepaas.api.observe import edge_middleware
 from deepaas.api.security import auth_middleware
 from deepaas.cluster.connection import RayConnection
 from deepaas.config import Settings, api_keys
+from deepaas.datadir import DataDirLock, http_address
 from deepaas.debug import DebugCapture
 from deepaas.files import sweep_orphans
 from deepaas.jobs.active import Limits
@@ -65,33 +67,38 @@ __all__ = ["create_app", "job_index", "job_store", "remote_options", "webhook_op
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
-    """Recover the job books and warm every model before the server accepts requests; stop
-    everything at the end."""
-    # Modules find the data dir here (deepaas.data_dir()), in the server and its trainings.
-    os.environ[ENV_DATA_DIR] = str(Path(app[SETTINGS].data_dir).resolve())
-    await app[JOBS].start()  # first: a store out of reach is one line, said before anything
-    await app[ASYNC_PREDICTIONS].start()  # in the job store, which is open now
-    await app[WEBHOOKS].start()  # after the job managers: it looks up what armed jobs became
-    # What processes killed before they could clean up (kill -9) left in our temp folders.
-    await asyncio.to_thread(sweep_orphans, [Path(app[SETTINGS].tmp_dir or tempfile.gettempdir()),
-                                            *app[REMOTE].temp_dirs])
-    # Warm in the background: the server listens at once, so that probes (ready: 503 until
-    # warm) and metadata answer, while predictions wait for their model to be warm.
-    app[WARMUP] = asyncio.create_task(app[PREDICTIONS].start(), name="warm-up")
-    try:
-        yield
-    finally:
-        app[STATE].stopping = True
-        if not app[WARMUP].done():
-            app[WARMUP].cancel()
-        await asyncio.gather(app[WARMUP], return_exceptions=True)
-        # Sending stops first; the trainings stopped next are still written to the outbox,
-        # and delivered by the next start.
-        await app[WEBHOOKS].close()
-        await app[ASYNC_PREDICTIONS].close()  # ended as error, written before the store closes
-        await app[JOBS].close()
-        await app[PREDICTIONS].close()
-        await app[REMOTE].close()
+    """Claim the data folder, recover the job books and warm every model before the server
+    accepts requests; stop everything at the end, and let go of the folder last."""
+    with app[DATA_DIR_LOCK]:  # first: a folder another server holds is refused before any change
+        # Modules find the data dir here (deepaas.data_dir()), in the server and its trainings.
+        os.environ[ENV_DATA_DIR] = str(app[DATA_DIR_LOCK].folder)
+        await app[JOBS].start()  # a store out of reach is one line, said before anything
+        await app[ASYNC_PREDICTIONS].start()  # in the job store, which is open now
+        await app[WEBHOOKS].start()  # after the job managers: it looks up what armed jobs became
+        # What processes killed before they could clean up (kill -9) left in our temp folders.
+        await asyncio.to_thread(sweep_orphans, [
+            Path(app[SETTINGS].tmp_dir or tempfile.gettempdir()), *app[REMOTE].temp_dirs])
+        # Warm in the background: the server listens at once, so that probes (ready: 503 until
+        # warm) and metadata answer, while predictions wait for their model to be warm.
+        app[WARMUP] = asyncio.create_task(app[PREDICTIONS].start(), name="warm-up")
+        try:
+            yield
+        finally:
+            await _stop(app)
+
+
+async def _stop(app: web.Application) -> None:
+    app[STATE].stopping = True
+    if not app[WARMUP].done():
+        app[WARMUP].cancel()
+    await asyncio.gather(app[WARMUP], return_exceptions=True)
+    # Sending stops first; the trainings stopped next are still written to the outbox,
+    # and delivered by the next start.
+    await app[WEBHOOKS].close()
+    await app[ASYNC_PREDICTIONS].close()  # ended as error, written before the store closes
+    await app[JOBS].close()
+    await app[PREDICTIONS].close()
+    await app[REMOTE].close()
 
 
 def job_index(settings: Settings) -> JobStore:
@@ -226,8 +233,11 @@ def _allow_cors(app: web.Application, origins: tuple[str, ...]) -> None:
 
 
 def create_app(settings: Settings, registry: Registry,
-               debug_capture: DebugCapture | None = None) -> web.Application:
-    """Build the application that serves ``registry`` as ``settings`` say."""
+               debug_capture: DebugCapture | None = None,
+               data_dir_lock: DataDirLock | None = None) -> web.Application:
+    """Build the application that serves ``registry`` as ``settings`` say. It claims its
+    data folder when it starts (``data_dir_lock``: a claim made already, as deepaas-run
+    makes it before loading the models) and lets go of it when it stops."""
     metrics = Metrics()
     draining = Draining(settings.shutdown_timeout)
     middlewares: list[Middleware] = [edge_middleware(metrics if settings.metrics else None,
@@ -244,6 +254,8 @@ def create_app(settings: Settings, registry: Registry,
     app[METRICS] = metrics
     app[STATE] = ServerState()
     app[REGISTRY] = registry
+    app[DATA_DIR_LOCK] = data_dir_lock or DataDirLock(
+        settings.data_dir, http_address(settings.listen_ip, settings.listen_port))
     # One connection to Ray, shared by trainings and predictions, made only if one asks.
     ray = RayConnection(settings.ray_address) if "ray" in (
         settings.executor, settings.predict_executor) else None

@@ -10,6 +10,7 @@ from aiohttp import web
 from deepaas.api.bodies import BodyBudget
 from deepaas.api.metrics import Metrics
 from deepaas.config import Settings
+from deepaas.datadir import DataDirLock
 from deepaas.debug import DebugCapture
 from deepaas.jobs.async_predictions import AsyncPredictions
 from deepaas.jobs.indexed import IndexedStore
@@ -21,7 +22,7 @@ from deepaas.workers.service import Predictions
 
 __all__ = ["SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS", "WARMUP",
            "STATE", "ServerState", "METRICS", "REMOTE", "BODIES",
-           "JOB_STORE", "ROUTES", "SPEC_TEXTS", "ASYNC_PREDICTIONS", "WEBHOOKS"]
+           "JOB_STORE", "ROUTES", "SPEC_TEXTS", "ASYNC_PREDICTIONS", "WEBHOOKS", "DATA_DIR_LOCK"]
 
 SETTINGS = web.AppKey("settings", Settings)
 REGISTRY = web.AppKey("registry", Registry)
@@ -39,6 +40,7 @@ REMOTE = web.AppKey("remote", RemoteData)
 BODIES = web.AppKey("bodies", BodyBudget)
 ASYNC_PREDICTIONS = web.AppKey("async_predictions", AsyncPredictions)  # Prefer: respond-async
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
+DATA_DIR_LOCK = web.AppKey("data_dir_lock", DataDirLock)  # this server's claim on its data folder
 
 
 @dataclasses.dataclass

@@ -4,6 +4,7 @@ write the records of the job folders into the job store)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import logging
 import socket
@@ -15,6 +16,7 @@ from deepaas.api.access import AccessLog
 from deepaas.api.app import create_app, job_store
 from deepaas.cmd.serve import leave_stuck_threads, serve
 from deepaas.config import Settings, load_settings
+from deepaas.datadir import DataDirLock, http_address
 from deepaas.debug import DebugCapture
 from deepaas.exceptions import CannotListen, DeepaasError
 from deepaas.jobs.indexed import Reconciled
@@ -24,6 +26,7 @@ from deepaas.model.loading import Registry, load_models
 __all__ = ["main", "banner", "check_address", "console", "import_jobs"]
 
 LOG = logging.getLogger("deepaas.run")
+_IMPORT_HINT = "stop it first: it writes into the same job store"
 
 
 def setup_logging(settings: Settings) -> AccessLog:
@@ -61,8 +64,7 @@ def banner(settings: Settings, registry: Registry) -> str:
 
 
 def _where(settings: Settings) -> str:
-    host = settings.listen_ip
-    return "%s:%d" % ("[%s]" % host if ":" in host else host, settings.listen_port)
+    return http_address(settings.listen_ip, settings.listen_port).removeprefix("http://")
 
 
 def _listen_error(settings: Settings, exc: OSError) -> CannotListen:
@@ -97,7 +99,8 @@ def check_address(settings: Settings) -> None:
 def import_jobs(settings: Settings) -> int:
     """``deepaas-run --import-jobs``: write the records kept in the job folders into the job
     store (a database that was lost, or a new one), then exit. Records it holds already stay
-    as they are, unless their folder shows a later state of an unfinished training."""
+    as they are, unless their folder shows a later state of an unfinished training. Refused
+    while a server holds the data folder: that server writes into the same store."""
 
     async def run() -> tuple[str, Reconciled]:
         store = job_store(settings)
@@ -107,7 +110,8 @@ def import_jobs(settings: Settings) -> int:
         finally:
             await store.close()
 
-    where, found = asyncio.run(run())
+    with DataDirLock(settings.data_dir, "--import-jobs", hint=_IMPORT_HINT):
+        where, found = asyncio.run(run())
     print("deepaas-run: %d training records in %s: %d imported into the job store, %d brought "
           "up to date there, %d there already" % (found.folders, where, found.missing,
                                                   found.behind, found.folders - found.written))
@@ -123,35 +127,47 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
+def _refused(exc: DeepaasError) -> int:
+    print("deepaas-run: %s" % exc, file=sys.stderr)
+    return exc.exit_code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM; exit non-zero when it cannot start."""
-    try:
-        settings = load_settings(argv)
-        if settings.import_jobs:
-            setup_logging(settings)
-            return import_jobs(settings)
-        check_address(settings)
-        access = setup_logging(settings)
-        capture = DebugCapture() if settings.debug_endpoint else None
-        if capture is not None:
-            capture.start()
-        registry = load_models(settings.model_name)
-        app = create_app(settings, registry, debug_capture=capture)
-    except DeepaasError as exc:
-        print("deepaas-run: %s" % exc, file=sys.stderr)
-        return exc.exit_code
-    text = banner(settings, registry)
-    try:
-        return serve(app, settings, access, _new_loop(), lambda: print(text, flush=True))
-    except DeepaasError as exc:  # at start-up: the job store or the cluster is out of reach
-        print("deepaas-run: %s" % exc, file=sys.stderr)
-        return exc.exit_code
-    except OSError as exc:  # the address was taken after check_address
-        if not isinstance(exc, socket.gaierror) and exc.errno not in (
-                errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
-            raise
-        print("deepaas-run: %s" % _listen_error(settings, exc), file=sys.stderr)
-        return 1
+    with contextlib.ExitStack() as held:
+        try:
+            settings = load_settings(argv)
+            if settings.import_jobs:
+                setup_logging(settings)
+                return import_jobs(settings)
+            check_address(settings)
+            access = setup_logging(settings)
+            # Before the models load: a folder another server holds is refused at once.
+            folder = held.enter_context(DataDirLock(
+                settings.data_dir, http_address(settings.listen_ip, settings.listen_port)))
+            capture = DebugCapture() if settings.debug_endpoint else None
+            if capture is not None:
+                capture.start()
+            registry = load_models(settings.model_name)
+            app = create_app(settings, registry, debug_capture=capture, data_dir_lock=folder)
+        except DeepaasError as exc:
+            return _refused(exc)
+        text = banner(settings, registry)
+
+        def ready(port: int) -> None:
+            folder.update(http_address(settings.listen_ip, port))
+            print(text, flush=True)
+
+        try:
+            return serve(app, settings, access, _new_loop(), ready)
+        except DeepaasError as exc:  # at start-up: the job store or the cluster is out of reach
+            return _refused(exc)
+        except OSError as exc:  # the address was taken after check_address
+            if not isinstance(exc, socket.gaierror) and exc.errno not in (
+                    errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+                raise
+            print("deepaas-run: %s" % _listen_error(settings, exc), file=sys.stderr)
+            return 1
 
 
 def console() -> None:

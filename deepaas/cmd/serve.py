@@ -87,14 +87,14 @@ async def _until_stopped(app: web.Application, stop: asyncio.Event) -> int:
 
 
 async def _serve(app: web.Application, settings: Settings, access: AccessLog,
-                 ready: Callable[[], None]) -> int:
+                 ready: Callable[[int], None]) -> int:
     runner = web.AppRunner(app, handler_cancellation=True,
                            shutdown_timeout=settings.shutdown_timeout + _BACKSTOP,
                            access_log_class=access.logger_class())
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.listen_ip, settings.listen_port).start()
-        ready()
+        ready(runner.addresses[0][1])  # the port: the one asked for, or chosen for port 0
         stop = asyncio.Event()
         _on_signals(asyncio.get_running_loop(), stop)
         return await _until_stopped(app, stop)
@@ -105,8 +105,9 @@ async def _serve(app: web.Application, settings: Settings, access: AccessLog,
 
 
 def serve(app: web.Application, settings: Settings, access: AccessLog,
-          loop: asyncio.AbstractEventLoop, ready: Callable[[], None]) -> int:
-    """Serve ``app`` until stopped; answer the process exit code."""
+          loop: asyncio.AbstractEventLoop, ready: Callable[[int], None]) -> int:
+    """Serve ``app`` until stopped; answer the process exit code. ``ready(port)`` is called
+    once it listens."""
     asyncio.set_event_loop(loop)
     try:
         code = loop.run_until_complete(_serve(app, settings, access, ready))

@@ -112,10 +112,11 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_unknown_model_name_exits_non_zero():
-    # port 0: no address check, which would fail first wherever 5000 is busy
+def test_unknown_model_name_exits_non_zero(tmp_path):
+    # port 0: no address check, which would fail first wherever 5000 is busy; a data folder
+    # of its own, since ./deepaas-data may be a running server's
     proc = subprocess.run([str(BIN), "--model-name", "definitely-not-installed",
-                           "--listen-port", "0"],
+                           "--listen-port", "0", "--data-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert "definitely-not-installed" in proc.stderr and "installed:" in proc.stderr
