@@ -231,7 +231,7 @@ async def _write_async(model: ModelWrapper, answer: Answer, out: BinaryIO,
 
 def _train(model: ModelWrapper, kwargs: dict[str, Any], out: BinaryIO,
            target: str | None) -> None:
-    job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs),
+    job = Job(uuid=new_job_id(), model=model.name, args=display_args(model.train_args, kwargs),
               date=datetime.datetime.now(), status=JobStatus.RUNNING)
     with cli_options.temp_uploads(model.train_args, kwargs) as converted:
         with watch(lambda report: fold_report(job, report)):

@@ -9,6 +9,7 @@ from typing import Any
 from deepaas.jobs.executor import Execution
 from deepaas.jobs.records import Job
 from deepaas.jobs.sharing import LogShipper
+from deepaas.model.args import ArgSpec
 from deepaas.model.outputs import jsonable_text
 from deepaas.model.wrapper import ModelWrapper, UploadedFile
 from deepaas.resources.placement import Placement
@@ -26,12 +27,14 @@ def declared_resources(model: ModelWrapper) -> dict[str, Any]:
     return declared if isinstance(declared, dict) else {}
 
 
-def display_args(kwargs: dict[str, Any], urls: dict[str, str] | None = None) -> dict[str, Any]:
-    """Arguments as a record shows them: files as ``[name, content_type, original_filename]``,
-    followed by the URL for a file fetched from one; a value a module's own field made (a
-    time range object) as its text."""
+def display_args(spec: ArgSpec, kwargs: dict[str, Any],
+                 urls: dict[str, str] | None = None) -> dict[str, Any]:
+    """Arguments as a record shows them: a secret (:func:`deepaas.model.args.is_secret`) as
+    ``"***"``, files as ``[name, content_type, original_filename]``, followed by the URL for
+    a file fetched from one; a value a module's own field made (a time range object) as its
+    text. Only this is stored, listed, answered and delivered: the module gets ``kwargs``."""
     shown: dict[str, Any] = {}
-    for key, value in kwargs.items():
+    for key, value in spec.masked(kwargs).items():
         if isinstance(value, UploadedFile):
             value = [value.name, value.content_type, value.original_filename]
             if urls and key in urls:

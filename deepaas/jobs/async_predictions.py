@@ -116,7 +116,8 @@ class AsyncPredictions:
         if self._closing:
             raise ServerStopping()
         record = PredictionRecord(uuid=new_job_id(), model=model.name, date=self._clock(),
-                                  args=display_args(kwargs, urls), owner=self._replica)
+                                  args=display_args(model.predict_args, kwargs, urls),
+                                  owner=self._replica)
         live = _Live(record)
         self._live[record.uuid] = live
         live.task = asyncio.create_task(self._run_one(live, model, kwargs, accept, release),

@@ -219,7 +219,8 @@ class JobManager:
                       declared: dict[str, Any]) -> Job:
         if not model.provides("train") or model.source is None:
             raise NotProvided("Not implemented by underlying model (loaded '%s')" % model.name)
-        job = Job(uuid=new_job_id(), model=model.name, args=display_args(kwargs, urls),
+        job = Job(uuid=new_job_id(), model=model.name,
+                  args=display_args(model.train_args, kwargs, urls),
                   date=datetime.datetime.now(), owner=self._replica.id,
                   # the record keeps DEEPaaS 2.x's shape unless resources were asked for
                   resources=wanted.shown() if wanted.constrained else None)

@@ -23,7 +23,7 @@ import copy
 import dataclasses
 import functools
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import marshmallow
@@ -32,8 +32,9 @@ from marshmallow import validate as ma_validate
 
 from deepaas.exceptions import InvalidInput
 
-__all__ = ["ArgSpec", "Sources", "build_argspec", "client_name", "collect", "field_default",
-           "is_file_field", "location_of", "parse", "quiet_legacy", "validate"]
+__all__ = ["MASK", "ArgSpec", "Sources", "build_argspec", "client_name", "collect",
+           "field_default", "is_file_field", "is_secret", "location_of", "parse", "quiet_legacy",
+           "scrub", "validate"]
 
 #: The locations a module may name (webargs 5 spellings) and where we read each.
 _LOCATIONS = {"query": "query", "querystring": "query", "form": "form", "json": "json",
@@ -42,6 +43,11 @@ _LOCATIONS = {"query": "query", "querystring": "query", "form": "form", "json": 
               "match_info": "path", "path": "path"}
 #: Where a field that names no location is looked for, first found wins.
 _DEFAULT_ORDER = ("query", "form", "json")
+#: How a secret argument's value shows wherever the server shows arguments.
+MASK = "***"
+# A secret this short is scrubbed from no text: replacing every "ab" of an error message would
+# hide the error, and a value of two characters keeps nothing secret anyway.
+_SCRUB_MIN = 3
 
 def quiet_legacy(func: Callable[[], Any]) -> Any:
     """Call ``func`` with marshmallow's deprecation warnings about legacy keywords silenced.
@@ -62,6 +68,38 @@ def client_name(name: str, field: ma_fields.Field) -> str:
 def is_file_field(field: ma_fields.Field) -> bool:
     """A field declared as a file: ``type="file"`` (legacy keyword or ``metadata=``)."""
     return field.metadata.get("type") == "file"
+
+
+def is_secret(field: ma_fields.Field) -> bool:
+    """A field whose value is a secret: declared ``load_only`` (it goes in, never comes out)
+    or ``format: password`` (``metadata={"format": "password"}`` or the legacy keyword
+    ``format="password"``, which lands in the metadata too)."""
+    return bool(field.load_only) or field.metadata.get("format") == "password"
+
+
+def _secret_texts(values: Iterable[Any]) -> list[str]:
+    """The texts worth scrubbing among secret values (strings, and strings in lists)."""
+    found: list[str] = []
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        found += [v for v in items if isinstance(v, str) and len(v) >= _SCRUB_MIN]
+    return sorted(set(found), key=len, reverse=True)  # a longer one first: none left half shown
+
+
+def scrub(text: Any, secrets: Sequence[str]) -> Any:
+    """``text`` (a string, or dicts and lists of them) with every secret in it shown as
+    :data:`MASK`; anything else as it is."""
+    if not secrets:
+        return text
+    if isinstance(text, str):
+        for secret in secrets:
+            text = text.replace(secret, MASK)
+        return text
+    if isinstance(text, dict):
+        return {key: scrub(value, secrets) for key, value in text.items()}
+    if isinstance(text, list):
+        return [scrub(value, secrets) for value in text]
+    return text
 
 
 def location_of(field: ma_fields.Field) -> str | None:
@@ -104,6 +142,24 @@ class ArgSpec:
     def readable(self) -> dict[str, ma_fields.Field]:
         """Fields a client may send (``dump_only`` ones are never read)."""
         return {n: f for n, f in self.fields.items() if not f.dump_only}
+
+    @functools.cached_property
+    def secret_names(self) -> frozenset[str]:
+        """Arguments whose values are secrets (:func:`is_secret`), by keyword name."""
+        return frozenset(n for n, f in self.fields.items() if is_secret(f))
+
+    @functools.cached_property
+    def secret_client_names(self) -> frozenset[str]:
+        """The same arguments by the names clients send them under (``data_key``)."""
+        return frozenset(client_name(n, self.fields[n]) for n in self.secret_names)
+
+    def masked(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """``kwargs`` as the server shows them: each secret value as :data:`MASK`."""
+        return {k: MASK if k in self.secret_names else v for k, v in kwargs.items()}
+
+    def secrets_in(self, kwargs: Mapping[str, Any]) -> list[str]:
+        """The secret texts among keyword arguments, for :func:`scrub`."""
+        return _secret_texts(v for k, v in kwargs.items() if k in self.secret_names)
 
     @functools.cached_property
     def locations(self) -> frozenset[str]:
@@ -258,13 +314,15 @@ def collect(spec: ArgSpec, sources: Sources) -> dict[str, Any]:
 def validate(spec: ArgSpec, data: Mapping[str, Any]) -> dict[str, Any]:
     """Validate merged client data; answer the keyword arguments for the module.
 
-    Raises :class:`InvalidInput` with ``{"client name": ["message", ...]}``.
+    Raises :class:`InvalidInput` with ``{"client name": ["message", ...]}``; a secret value
+    a message quotes (a module's own validator may) shows as :data:`MASK`.
     """
     try:  # loading emits no legacy warnings (building the schema did): no filter on this path
         loaded = spec.schema.load(data)
     except marshmallow.ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        raise InvalidInput(dict(messages)) from None
+        sent = _secret_texts(v for k, v in data.items() if k in spec.secret_client_names)
+        raise InvalidInput(scrub(dict(messages), sent)) from None
     return dict(loaded)
 
 

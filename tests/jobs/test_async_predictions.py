@@ -16,6 +16,7 @@ from deepaas.jobs.prediction_records import PredictionRecord
 from deepaas.jobs.records import JobStatus
 from deepaas.jobs.sqlite import SQLiteStore
 from deepaas.jobs.sqlite_predictions import SQLitePredictions
+from deepaas.model.args import build_argspec
 from deepaas.model.outputs import Answer
 from deepaas.model.wrapper import ModelWrapper
 from tests.helpers import eventually
@@ -25,6 +26,7 @@ START = datetime.datetime(2026, 5, 1, 12, 0, 0)
 
 class _Model:
     name = "m"
+    predict_args = build_argspec({})  # records show the arguments through it
 
 
 MODEL: Any = _Model()
