@@ -64,6 +64,7 @@ def _over_limit(exc: BaseException) -> str | None:
 
 
 def _run(request: dict[str, Any]) -> dict[str, Any]:
+    from deepaas.model.args import scrub
     from deepaas.workers.warmed import load_warmed
 
     model = load_warmed(request["name"], request["source"], bool(request.get("warm")))
@@ -75,8 +76,12 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     except NotImplementedError:
         return {"status": "error", "message": "Model '%s' does not implement train" % model.name}
     except Exception as exc:  # the module's failure is the job's outcome, not ours
-        traceback.print_exc()
-        return {"status": "error", "message": _over_limit(exc) or message_of(exc)}
+        # Its text may quote a secret argument (a URL with a password): the log and the
+        # record show it as "***". What the module prints itself is its own.
+        secrets = model.secrets_in("train", request["kwargs"])
+        print(scrub(traceback.format_exc(), secrets), end="", file=sys.stderr)
+        return {"status": "error", "message": _over_limit(exc) or scrub(message_of(exc),
+                                                                         secrets)}
     return {"status": "done", "output": output}
 
 

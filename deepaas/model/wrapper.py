@@ -10,7 +10,7 @@ import collections
 import inspect
 import logging
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import marshmallow
@@ -175,19 +175,36 @@ class ModelWrapper:
             raise NotProvided("Not implemented by underlying model (loaded '%s')" % self.name)
         return func
 
-    def wrap_error(self, method: str, exc: BaseException) -> DeepaasError:
-        """Map what a module raised to the error a client sees; log the traceback."""
+    def wrap_error(self, method: str, exc: BaseException,
+                   secrets: Sequence[str] = ()) -> DeepaasError:
+        """Map what a module raised to the error a client sees; log the traceback.
+
+        ``secrets`` (:meth:`secrets_in` the call's arguments) show as ``***`` wherever the
+        module's text quotes them: the message, the traceback and the log line.
+        """
         if isinstance(exc, DeepaasError):
             return exc
         if isinstance(exc, NotImplementedError):
             return NotProvided("Model '%s' does not implement %s" % (self.name, method))
         status = _http_status(exc)
         if status is not None:
-            return ModuleHTTPError(status, str(getattr(exc, "reason", "")) or str(exc))
-        LOG.error("model %r raised in %s", self.name, method, exc_info=exc)
-        error = ModelError("Error in model '%s' %s: %s" % (self.name, method, summary_of(exc)))
-        error.traceback = "".join(traceback.format_exception(exc))
+            reason = str(getattr(exc, "reason", "")) or str(exc)
+            return ModuleHTTPError(status, margs.scrub(reason, secrets))
+        text = "".join(traceback.format_exception(exc))
+        if secrets:  # the traceback as text: formatted from exc_info it would quote them
+            LOG.error("model %r raised in %s\n%s", self.name, method,
+                      margs.scrub(text, secrets).rstrip())
+        else:
+            LOG.error("model %r raised in %s", self.name, method, exc_info=exc)
+        error = ModelError(margs.scrub("Error in model '%s' %s: %s" % (
+            self.name, method, summary_of(exc)), secrets))
+        error.traceback = margs.scrub(text, secrets)
         return error
+
+    def secrets_in(self, method: str, kwargs: Mapping[str, Any]) -> list[str]:
+        """The secret texts among the arguments of a ``predict`` or ``train`` call."""
+        spec = self.train_args if method == "train" else self.predict_args
+        return spec.secrets_in(kwargs)
 
     def call(self, method: str, **kwargs: Any) -> Any:
         """Call a module method; every exception comes out as a :class:`DeepaasError`."""
@@ -195,7 +212,7 @@ class ModelWrapper:
         try:
             return func(**kwargs)
         except Exception as exc:
-            raise self.wrap_error(method, exc) from exc
+            raise self.wrap_error(method, exc, self.secrets_in(method, kwargs)) from exc
 
     def metadata(self) -> dict[str, Any]:
         """``get_metadata()``, or the DEEPaaS 2.x fallback when the module does not provide it."""
@@ -289,14 +306,16 @@ class ModelWrapper:
         try:
             results = list(func([kwargs for kwargs, _ in calls]))
         except Exception as exc:
-            raise self.wrap_error("predict_batch", exc) from exc
+            secrets = [s for kwargs, _ in calls for s in self.secrets_in("predict", kwargs)]
+            raise self.wrap_error("predict_batch", exc, secrets) from exc
         if len(results) != len(calls):
             raise ModelError("Model '%s' predict_batch returned %d results for %d requests"
                              % (self.name, len(results), len(calls)))
         answers: list[Answer | DeepaasError] = []
-        for result, (_, accept) in zip(results, calls, strict=True):
+        for result, (kwargs, accept) in zip(results, calls, strict=True):
             if isinstance(result, BaseException):
-                answers.append(self.wrap_error("predict_batch", result))
+                answers.append(self.wrap_error("predict_batch", result,
+                                               self.secrets_in("predict", kwargs)))
                 continue
             try:
                 answers.append(self.answer(result, accept))
@@ -328,5 +347,5 @@ class ModelWrapper:
         try:
             ret = await func(**kwargs)
         except Exception as exc:
-            raise self.wrap_error("predict", exc) from exc
+            raise self.wrap_error("predict", exc, self.secrets_in("predict", kwargs)) from exc
         return self.answer(ret, accept, envelope)
