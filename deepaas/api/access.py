@@ -5,6 +5,10 @@ write) cost a third of a trivial prediction's throughput. Lines are formatted he
 logging format the rest of the server uses, kept in a buffer, and written at most a quarter
 of a second later (at once when the buffer is large, and at shutdown).
 
+A query parameter named like a secret argument of a served model (``load_only`` or
+``format: password``, :func:`deepaas.model.args.is_secret`) shows its value as ``***``: the
+value of ``?password=...`` never reaches the log.
+
 Durations are shown in milliseconds with three decimals, measured on ``time.perf_counter``
 from the moment the request reached the app: the duration aiohttp hands the logger comes
 from ``loop.time()``, which uvloop keeps in whole milliseconds (a fast request read 0.00ms).
@@ -15,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import urllib.parse
+from collections.abc import Iterable
 from typing import TextIO
 
 from aiohttp.abc import AbstractAccessLogger
@@ -22,11 +28,26 @@ from aiohttp.web import BaseRequest, StreamResponse
 
 from deepaas.api.observe import REQUEST_ID_KEY, STARTED_KEY
 from deepaas.api.routes import model_in
+from deepaas.model.args import MASK
 
-__all__ = ["AccessLog"]
+__all__ = ["AccessLog", "masked_path"]
 
 _FLUSH_AFTER = 0.25  # seconds
 _FLUSH_SIZE = 64 * 1024  # characters
+
+
+def masked_path(raw_path: str, hidden: frozenset[str]) -> str:
+    """The request target with the value of each query parameter in ``hidden`` as ``***``
+    (its name and every other byte as sent)."""
+    path, mark, query = raw_path.partition("?")
+    if not mark or not hidden:
+        return raw_path
+    pairs = query.split("&")
+    for index, pair in enumerate(pairs):
+        key, equals, _ = pair.partition("=")
+        if equals and urllib.parse.unquote_plus(key) in hidden:
+            pairs[index] = key + "=" + MASK
+    return path + mark + "&".join(pairs)
 
 
 class AccessLog:
@@ -41,6 +62,12 @@ class AccessLog:
         self._scheduled = False
         self._second = -1
         self._stamp = ""
+        self._hidden: frozenset[str] = frozenset()
+
+    def hide(self, names: Iterable[str]) -> None:
+        """Show the values of query parameters ``names`` as ``***`` (the served models'
+        secret arguments, on every route: a mistyped model name is logged too)."""
+        self._hidden = frozenset(names)
 
     def _timestamp(self, now: float) -> str:
         second = int(now)
@@ -53,14 +80,15 @@ class AccessLog:
         # raw_path is the request line as sent (path_qs would parse a URL object again)
         rid = request.get(REQUEST_ID_KEY, "-")
         model = model_in(request)  # as the route table declares the route
+        target = masked_path(request.raw_path, self._hidden)
         if self._json:
             return json.dumps({
                 "time": self._timestamp(time.time()), "level": "INFO", "logger": "aiohttp.access",
-                "remote": request.remote, "method": request.method, "path": request.raw_path,
+                "remote": request.remote, "method": request.method, "path": target,
                 "status": response.status, "duration_ms": round(took * 1000, 3),
                 "bytes": response.body_length, "request_id": rid, "model": model or None}) + "\n"
         return '%s INFO aiohttp.access: %s "%s %s" %d %.3fms %sB rid=%s%s\n' % (
-            self._timestamp(time.time()), request.remote, request.method, request.raw_path,
+            self._timestamp(time.time()), request.remote, request.method, target,
             response.status, took * 1000, response.body_length, rid,
             " model=" + model if model else "")
 

@@ -149,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if capture is not None:
                 capture.start()
             registry = load_models(settings.model_name)
+            access.hide(registry.secret_parameters())
             app = create_app(settings, registry, debug_capture=capture, data_dir_lock=folder)
         except DeepaasError as exc:
             return _refused(exc)

@@ -60,6 +60,12 @@ class Registry:
     def names(self) -> list[str]:
         return list(self.models)
 
+    def secret_parameters(self) -> frozenset[str]:
+        """The names clients send every model's secret arguments under (predict and train)."""
+        return frozenset(name for m in self.models.values()
+                         for name in m.predict_args.secret_client_names
+                         | m.train_args.secret_client_names)
+
     @classmethod
     def of(cls, *models: ModelWrapper) -> Registry:
         return cls({m.name: m for m in models})

@@ -7,7 +7,7 @@ import io
 import json
 import re
 
-from deepaas.api.access import AccessLog
+from deepaas.api.access import AccessLog, masked_path
 from deepaas.api.observe import REQUEST_ID_KEY
 
 
@@ -61,3 +61,20 @@ async def test_a_large_buffer_is_written_at_once_and_flush_writes_the_rest():
 def test_a_disabled_log_says_so():
     log = AccessLog([io.StringIO()], enabled=False)
     assert log.logger_class()(None, "").enabled is False  # type: ignore[arg-type]
+
+
+async def test_secret_query_values_show_masked_and_the_rest_as_sent():
+    hidden = frozenset({"password", "api key"})
+    raw = "/v2/models/m/predict/?n=1&password=s3cr3t&api+key=k%20y&password=again&note=a%3Db"
+    assert masked_path(raw, hidden) == (
+        "/v2/models/m/predict/?n=1&password=***&api+key=***&password=***&note=a%3Db")
+    assert masked_path("/v2/models/m/predict/?password", hidden) == \
+        "/v2/models/m/predict/?password"  # a name without a value: nothing to hide
+    stream = io.StringIO()
+    log = AccessLog([stream], as_json=True)
+    log.hide(["secret"])
+    request = Request()
+    request.raw_path = "/v2/models/basic/predict/?n=1&secret=xyz"
+    log.add(request, Response(), 0.001)  # type: ignore[arg-type]
+    log.flush()
+    assert json.loads(stream.getvalue())["path"] == "/v2/models/basic/predict/?n=1&secret=***"
