@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
 
 from deepaas.api.app import create_app
 from deepaas.config import Settings
@@ -36,6 +37,7 @@ SOURCES = {
     "streamer": "tests.models.streamer",
     "astreamer": "tests.models.astreamer",
     "agenmod": "tests.models.agenmod",
+    "secretive": "tests.models.secretive",
 }
 
 
@@ -47,19 +49,29 @@ def wrapper(name: str) -> ModelWrapper:
 def serve(aiohttp_client: Any, tmp_path: Any, tmp_path_factory: Any) -> Any:
     """``await serve(registry, workers=2)`` -> a test client of the real app.
 
+    ``access_log=AccessLog([stream])`` writes the access log as deepaas-run does (else
+    aiohttp's own logger writes it).
+
     Uploads go to ``tmp_path`` and the data dir to a folder of its own, so tests can check
     that nothing is left behind and never write into the working tree.
     """
 
     async def make(registry: Registry, **overrides: Any) -> Any:
         capture = overrides.pop("debug_capture", None)
+        access = overrides.pop("access_log", None)  # deepaas-run's own, in place of aiohttp's
         overrides.setdefault("tmp_dir", str(tmp_path))
         overrides.setdefault("data_dir", str(tmp_path_factory.mktemp("data")))
         overrides.setdefault("cancel_grace", 1.0)
         settings = dataclasses.replace(Settings(), **overrides)
         # As deepaas-run serves: a handler is cancelled when its client leaves.
-        return await aiohttp_client(create_app(settings, registry, debug_capture=capture),
-                                    server_kwargs={"handler_cancellation": True})
+        app = create_app(settings, registry, debug_capture=capture)
+        if access is None:
+            return await aiohttp_client(app, server_kwargs={"handler_cancellation": True})
+        access.hide(registry.secret_parameters())  # as deepaas-run does
+        # TestServer drops options given to it: they reach the runner through its start
+        server = TestServer(app)
+        await server.start_server(access_log_class=access.logger_class())
+        return await aiohttp_client(server)
 
     return make
 
