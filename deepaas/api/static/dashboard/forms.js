@@ -5,6 +5,8 @@ import { fill, h, showBanner } from "./util.js";
 // ---------------------------------------------------------------- forms
 
 const isFile = (s) => s.format === "binary" || (s.type === "array" && s.items && s.items.format === "binary");
+// A secret argument (format: password, or load_only: writeOnly): typed unseen, never saved.
+const isSecret = (s) => s.format === "password" || s.writeOnly === true;
 
 /** A form for `fields`; ids are `${prefix}-${name}`, errors go to `${prefix}-error-${name}`. */
 function buildForm(prefix, fields) {
@@ -47,6 +49,8 @@ function buildField(prefix, f) {
                            placeholder: "comma-separated" });
       hint = `list of ${items.type || "values"}, comma-separated`;
     }
+  } else if (isSecret(s)) {
+    input = h("input", { ...common, type: "password", autocomplete: "off" });
   } else {
     input = h("input", { ...common, type: "text", value: dflt ?? undefined });
   }
