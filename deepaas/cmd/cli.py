@@ -218,7 +218,7 @@ def _write(model: ModelWrapper, answer: Answer, out: BinaryIO, target: str | Non
         asyncio.run(_write_async(model, answer, out, target))
     elif answer.stream is not None:
         with StreamSink(out, model.name, answer.content_type, target) as sink:
-            drain(model, answer.stream, sink)
+            drain(model, answer, sink)
     else:
         write_answer(model.name, answer, out, target, accept)
 
@@ -226,7 +226,7 @@ def _write(model: ModelWrapper, answer: Answer, out: BinaryIO, target: str | Non
 async def _write_async(model: ModelWrapper, answer: Answer, out: BinaryIO,
                        target: str | None) -> None:
     with StreamSink(out, model.name, answer.content_type, target) as sink:
-        await drain_async(model, answer.stream, sink)
+        await drain_async(model, answer, sink)
 
 
 def _train(model: ModelWrapper, kwargs: dict[str, Any], out: BinaryIO,

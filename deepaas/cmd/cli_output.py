@@ -16,7 +16,7 @@ import datetime
 import logging
 import mimetypes
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -169,10 +169,10 @@ class StreamSink:
             emit(self._out, _written(self._path, self._media, self._size), None)
 
 
-def drain(model: ModelWrapper, source: Iterable[Any], sink: StreamSink) -> None:
+def drain(model: ModelWrapper, answer: Answer, sink: StreamSink) -> None:
     """Iterate a synchronous generator here, on the calling thread (as a plain ``predict``
     runs: a module may use ``asyncio.run`` or signals inside it), writing each item."""
-    items, kind = iter(source), Kind(model.name, model.wrap_error)
+    items, kind = iter(answer.stream), Kind(model.name, model.stream_errors(answer))
     try:
         while (chunk := kind.step(items)) is not None:
             sink.put(chunk)
@@ -183,9 +183,10 @@ def drain(model: ModelWrapper, source: Iterable[Any], sink: StreamSink) -> None:
     sink.finish()
 
 
-async def drain_async(model: ModelWrapper, source: AsyncIterator[Any], sink: StreamSink) -> None:
+async def drain_async(model: ModelWrapper, answer: Answer, sink: StreamSink) -> None:
     """The same for an async generator, on the running event loop."""
-    kind = Kind(model.name, model.wrap_error)
+    source: AsyncIterator[Any] = answer.stream
+    kind = Kind(model.name, model.stream_errors(answer))
     try:
         while (chunk := await kind.astep(source)) is not None:
             sink.put(chunk)

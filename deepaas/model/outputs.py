@@ -72,6 +72,9 @@ class Answer:
     #: module returned; in the server, a :class:`deepaas.model.streams.ItemStream`; between
     #: a worker and the server, the worker's number for it (``deepaas.model.streams``).
     stream: Any = dataclasses.field(default=None, compare=False)
+    #: A streamed answer's call's secret argument values: an error the stream raises later
+    #: shows them as ``***`` (``ModelWrapper.stream_errors``).
+    secrets: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
 
 class _NoForm(TypeError):

@@ -86,7 +86,7 @@ class ItemStream(Protocol):
         killed and replaced; a thread's step is let finish, then the generator closed)."""
 
 
-Wrap = Any  # ModelWrapper.wrap_error, without importing the wrapper here
+Wrap = Any  # ModelWrapper.wrap_error (or stream_errors), without importing the wrapper here
 
 
 class Kind:
@@ -291,4 +291,4 @@ def served_locally(answer: Any, model: Any, pool: concurrent.futures.Executor | 
     if not isinstance(answer, Answer) or answer.stream is None:
         return answer
     return dataclasses.replace(answer, stream=LocalStream(model.name, answer.stream,
-                                                          model.wrap_error, pool))
+                                                          model.stream_errors(answer), pool))

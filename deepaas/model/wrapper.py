@@ -7,6 +7,8 @@ Modules import :class:`UploadedFile` and :class:`ReturnedFile` from here (and fr
 from __future__ import annotations
 
 import collections
+import dataclasses
+import functools
 import inspect
 import logging
 import traceback
@@ -201,6 +203,16 @@ class ModelWrapper:
         error.traceback = margs.scrub(text, secrets)
         return error
 
+    def stream_errors(self, answer: Answer) -> Callable[[str, BaseException], DeepaasError]:
+        """:meth:`wrap_error` for what a streamed ``answer`` raises after it began."""
+        return functools.partial(self.wrap_error, secrets=answer.secrets)
+
+    def _streamed(self, answer: Answer, kwargs: Mapping[str, Any]) -> Answer:
+        """A streamed answer keeps its call's secrets, for the errors it may raise later."""
+        if answer.stream is None or not self.predict_args.secret_names:
+            return answer
+        return dataclasses.replace(answer, secrets=tuple(self.secrets_in("predict", kwargs)))
+
     def secrets_in(self, method: str, kwargs: Mapping[str, Any]) -> list[str]:
         """The secret texts among the arguments of a ``predict`` or ``train`` call."""
         spec = self.train_args if method == "train" else self.predict_args
@@ -318,7 +330,7 @@ class ModelWrapper:
                                                self.secrets_in("predict", kwargs)))
                 continue
             try:
-                answers.append(self.answer(result, accept))
+                answers.append(self._streamed(self.answer(result, accept), kwargs))
             except DeepaasError as error:
                 answers.append(error)
         return answers
@@ -338,7 +350,8 @@ class ModelWrapper:
     def predict(self, kwargs: dict[str, Any], accept: str | None,
                 envelope: bool = True) -> Answer:
         """Run a synchronous ``predict`` and build its answer (call from a worker thread)."""
-        return self.answer(self.call("predict", **kwargs), accept, envelope)
+        return self._streamed(self.answer(self.call("predict", **kwargs), accept, envelope),
+                              kwargs)
 
     async def apredict(self, kwargs: dict[str, Any], accept: str | None,
                        envelope: bool = True) -> Answer:
@@ -348,4 +361,4 @@ class ModelWrapper:
             ret = await func(**kwargs)
         except Exception as exc:
             raise self.wrap_error("predict", exc, self.secrets_in("predict", kwargs)) from exc
-        return self.answer(ret, accept, envelope)
+        return self._streamed(self.answer(ret, accept, envelope), kwargs)

@@ -68,7 +68,7 @@ class Producers:
         number = next(self._numbers)
         source = answer.stream
         is_async = isinstance(source, AsyncIterator)
-        kind = Kind(self._model.name, self._model.wrap_error)
+        kind = Kind(self._model.name, self._model.stream_errors(answer))
         producer = _Producer(source if is_async else iter(source), kind, is_async, over)
         if not is_async:
             producer.ahead = Ahead(functools.partial(self._step, producer))

@@ -23,7 +23,7 @@ PREDICT = "/v2/models/secretive/predict/"
 ASYNC = "/v2/models/secretive/predictions/"
 TRAIN = "/v2/models/secretive/train/"
 SHOWN = {"token": "***", "key": "***", "legacy": "***", "note": "plain", "fail": False,
-         "gate": ""}
+         "gate": "", "stream": False}
 ASYNC_HEADERS = {"Prefer": "respond-async"}
 
 
@@ -142,6 +142,20 @@ async def test_a_failed_prediction_quoting_a_secret_shows_it_masked(
     assert ended["status"] == "error" and "login refused for token ***" in ended["message"]
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "login refused for token ***" in logged  # the traceback is still logged
+    await _everywhere_else(client, secrets, caplog, tmp_path, None, watched["access_log"])
+
+
+@pytest.mark.parametrize("isolate", [False, True])
+async def test_a_stream_failing_midway_with_a_secret_shows_it_masked(
+        make_client: Any, tmp_path: Path, secrets: dict[str, str], watched: dict[str, Any],
+        caplog: Any, isolate: bool) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = await make_client("secretive", **watched, isolate=isolate)
+    resp = await client.post(PREDICT, params={**secrets, "fail": "true", "stream": "true"})
+    assert resp.status == 200  # the first item came before the error
+    lines = [json.loads(line) for line in (await resp.text()).splitlines()]
+    assert lines[0] == {"step": 1} and "login refused for token ***" in lines[-1]["error"]
+    _unseen(secrets, "the streamed answer", json.dumps(lines))
     await _everywhere_else(client, secrets, caplog, tmp_path, None, watched["access_log"])
 
 

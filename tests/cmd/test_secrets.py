@@ -123,7 +123,7 @@ def test_deepaas_cli_prints_the_training_record_masked(tmp_path: Path, secrets: 
     assert proc.returncode == 0, proc.stderr
     printed = json.loads(proc.stdout)
     assert printed["args"] == {"token": "***", "key": "***", "legacy": "***", "note": "",
-                               "fail": False, "gate": ""}
+                               "fail": False, "gate": "", "stream": False}
     assert printed["result"]["output"]["got"] == digest(*secrets.values())  # the real ones
     assert json.loads(target.read_text()) == printed
     for where, text in (("stdout", proc.stdout), ("stderr", proc.stderr),

@@ -2,7 +2,8 @@
 
 ``predict`` and ``train`` answer a digest of the secrets they received (never the secrets),
 so a test proves the module got the real values while no answer holds them. ``fail`` makes
-them raise an error that quotes the token, as a client library's error quoting a URL would.
+them raise an error that quotes the token, as a client library's error quoting a URL would;
+with ``stream`` predict streams, and fails so after its first item.
 A training given a ``gate`` writes its pid to GATE.pid and waits until GATE exists.
 """
 
@@ -27,6 +28,7 @@ def _args():
         "note": fields.Str(load_default=""),
         "fail": fields.Bool(load_default=False),
         "gate": fields.Str(load_default=""),
+        "stream": fields.Bool(load_default=False),
     }
 
 
@@ -45,7 +47,15 @@ def _answer(kwargs):
     return {"got": got, "note": kwargs["note"]}
 
 
+def _streamed(kwargs):
+    yield {"step": 1}
+    _answer(kwargs)
+    yield {"step": 2}
+
+
 def predict(**kwargs):
+    if kwargs["stream"]:
+        return _streamed(kwargs)
     return _answer(kwargs)
 
 
