@@ -125,7 +125,7 @@ def test_deepaas_cli_fetches_a_url_given_for_a_file_argument(tmp_path, http_file
     body = ok_json(subprocess.run(
         [str(CLI), "--model-name", "compatmod", "predict", "--repeat", "1", "--data", url],
         capture_output=True, text=True, timeout=120, cwd=tmp_path))
-    assert body["predictions"]["data"] == ["data", "input.txt", 12]
+    assert body["data"] == ["data", "input.txt", 12]  # what predict returned
 
 
 async def test_without_a_tmp_dir_the_file_handed_out_is_a_hard_link_to_the_cache(
