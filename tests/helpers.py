@@ -9,6 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+#: This repository: ``tests.models`` is importable from it.
+REPO = str(Path(__file__).resolve().parents[1])
+
 
 async def poll_job(client: Any, url: str, uuid: str, timeout: float = 30.0) -> dict[str, Any]:
     """GET ``url + uuid`` until the training is no longer running; answer its record."""
@@ -56,3 +59,17 @@ async def eventually(check: Any, what: str = "the condition", timeout: float = 1
             return found
         assert time.monotonic() < deadline, "timed out waiting for " + what
         await asyncio.sleep(every)
+
+
+def installed_models(root: Path, entries: dict[str, str],
+                     name: str = "fake-models") -> dict[str, str]:
+    """A distribution ``name`` made in ``root`` that declares ``entries`` (model name ->
+    import reference) under ``deepaas.v2.model``, as pip would leave it; answers the
+    environment of a process that sees it installed (``root``, then this repository, on its
+    PYTHONPATH). Nothing is installed anywhere."""
+    info = root / ("%s-0.1.dist-info" % name.replace("-", "_"))
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: %s\nVersion: 0.1\n" % name)
+    lines = ["[deepaas.v2.model]"] + ["%s = %s" % pair for pair in entries.items()]
+    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    return {"PYTHONPATH": os.pathsep.join([str(root), REPO])}

@@ -15,21 +15,16 @@ from pathlib import Path
 import pytest
 
 from tests.cmd.test_cli import CLI, cli
+from tests.helpers import installed_models
 
 pytestmark = pytest.mark.skipif(not CLI.exists(), reason="deepaas-cli is not installed")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def entry_points(root: Path) -> dict[str, str]:
     """The environment in which clistream and its coroutine twin are installed models: their
     entry points in ``root``, found through PYTHONPATH alone (as is this repository)."""
-    info = root / "clistream_fake-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: clistream-fake\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(
-        "[deepaas.v2.model]\nclistream = tests.models.clistream\n"
-        "clistream_coro = tests.models.clistream:Coroutine\n")
-    return {"PYTHONPATH": os.pathsep.join([str(root), str(ROOT)])}
+    return installed_models(root, {"clistream": "tests.models.clistream",
+                                   "clistream_coro": "tests.models.clistream:Coroutine"})
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ import pytest
 from deepaas.datadir import LOCK_FILE
 from deepaas.files import owned_prefix
 from tests.cmd.test_run import BIN, _children, _free_port, _get, _post, _start, _stop
-from tests.helpers import alive
-from tests.model.test_loading import ROOT
+from tests.helpers import alive, installed_models
 
 pytestmark = pytest.mark.skipif(not BIN.exists(), reason="deepaas-run is not installed")
 
@@ -34,15 +33,10 @@ PROBE = "import os\nopen(os.environ['IMPORT_MARK'], 'a').close()\ndef predict(**
 
 def _env(root: Path) -> dict[str, str]:
     """trainer and gated (tests/models/) and probe, with their entry points."""
-    info = root / "datadir_models-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: datadir-models\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(
-        "[deepaas.v2.model]\ntrainer = tests.models.trainer\ngated = tests.models.gated\n"
-        "probe = probe\n")
+    env = installed_models(root, {"trainer": "tests.models.trainer",
+                                  "gated": "tests.models.gated", "probe": "probe"})
     (root / "probe.py").write_text(PROBE)
-    return {"PYTHONPATH": "%s%s%s" % (root, os.pathsep, ROOT),
-            "IMPORT_MARK": str(root / "probe-imported")}
+    return {**env, "IMPORT_MARK": str(root / "probe-imported")}
 
 
 def _json(url: str) -> Any:

@@ -19,7 +19,7 @@ import pytest
 
 from deepaas.jobs.records import JobStatus
 from tests.cmd.test_run import BIN, _get, _post, _start, _stop
-from tests.model.test_loading import ROOT
+from tests.helpers import installed_models
 
 pytestmark = pytest.mark.skipif(not BIN.exists(), reason="deepaas-run is not installed")
 
@@ -28,11 +28,7 @@ TRAIN = "/v2/models/trainer/train/"
 
 def _trainer_env(root: Path) -> dict[str, str]:
     """A server environment where tests/models/trainer.py is the model "trainer"."""
-    info = root / "index_models-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: index-models\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[deepaas.v2.model]\ntrainer = tests.models.trainer\n")
-    return {"PYTHONPATH": "%s%s%s" % (root, os.pathsep, ROOT)}
+    return installed_models(root, {"trainer": "tests.models.trainer"})
 
 
 def _json(url: str) -> Any:

@@ -17,7 +17,7 @@ import pytest
 
 from deepaas.cmd import run
 from deepaas.files import owned_prefix
-from tests.helpers import alive
+from tests.helpers import alive, installed_models
 from tests.model.test_loading import install
 
 BIN = Path(sys.executable).with_name("deepaas-run")
@@ -238,14 +238,9 @@ def _in_flight(marks: Path, count: int) -> None:
 def _fake_modules(root: Path, modules: dict[str, str]) -> dict[str, str]:
     """Modules importable from ``root`` with entry points, for a server started with the
     returned environment (nothing is installed)."""
-    info = root / "fake_served-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-served\nVersion: 0.1\n")
-    lines = ["[deepaas.v2.model]"]
+    installed_models(root, {name: name for name in modules}, "fake-served")
     for name, code in modules.items():
         (root / ("%s.py" % name)).write_text(code)
-        lines.append("%s = %s" % (name, name))
-    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
     return {"PYTHONPATH": str(root)}
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from tests.cmd.test_run import _start, _stop
+from tests.helpers import installed_models
 from tests.models.secretive import digest
 
 RUN = Path(sys.executable).with_name("deepaas-run")
 CLI = Path(sys.executable).with_name("deepaas-cli")
-ROOT = str(Path(__file__).resolve().parents[2])
 pytestmark = pytest.mark.skipif(not (RUN.exists() and CLI.exists()),
                                 reason="deepaas-run and deepaas-cli are not installed")
 
@@ -37,13 +37,7 @@ def secretive_installed(root: Path) -> dict[str, str]:
     """The environment of a process that sees tests.models.secretive installed as the model
     ``secretive``: its entry point in ``root``, found through PYTHONPATH (as is this
     repository)."""
-    info = root / "secretive_fixture-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: secretive-fixture\n"
-                                   "Version: 0.1\n")
-    (info / "entry_points.txt").write_text(
-        "[deepaas.v2.model]\nsecretive = tests.models.secretive\n")
-    return {"PYTHONPATH": os.pathsep.join([str(root), ROOT])}
+    return installed_models(root, {"secretive": "tests.models.secretive"})
 
 
 @pytest.fixture

@@ -10,17 +10,14 @@ from webargs import fields, validate  # noqa: F401 - site-packages from the impo
 
 from deepaas.exceptions import ModelLoadError, NoModelsFound
 from deepaas.model.loading import load_models
+from tests.helpers import installed_models
 
 ROOT = str(__import__("pathlib").Path(__file__).resolve().parents[2])
 
 
 def install(tmp_path, monkeypatch, entries: dict[str, str]) -> None:
     """A fake installed distribution declaring ``entries``; nothing else is on the path."""
-    info = tmp_path / "fake_models-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-models\nVersion: 0.1\n")
-    lines = ["[deepaas.v2.model]"] + ["%s = %s" % kv for kv in entries.items()]
-    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+    installed_models(tmp_path, entries)
     stdlib = [p for p in sys.path if "site-packages" not in p and p != ""]
     monkeypatch.setattr(sys, "path", [str(tmp_path), ROOT] + stdlib)
 
