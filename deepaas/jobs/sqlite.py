@@ -138,7 +138,7 @@ class SQLiteStore:
             # file, a busy disk) instead of failing with "database is locked" after 5.
             self._db = await aiosqlite.connect(self._path, isolation_level=None,
                                                timeout=_BUSY)
-            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._into_wal()
             await self._db.execute("PRAGMA synchronous=NORMAL")
             found = [row[0] for row in await self._fetch("PRAGMA quick_check(5)")]
         except sqlite3.DatabaseError as exc:
@@ -150,6 +150,21 @@ class SQLiteStore:
             return None
         await self.close()
         return "; ".join(found)
+
+    async def _into_wal(self) -> None:
+        """Switch the file to write-ahead logging. Two connections switching one new file at
+        once: SQLite answers one of them "database is locked" at once, without waiting for
+        the lock as it does for other statements, so that one tries again (for up to _BUSY
+        seconds, as a writer waits)."""
+        deadline = asyncio.get_running_loop().time() + _BUSY
+        while True:
+            try:
+                await self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or asyncio.get_running_loop().time() > deadline:
+                    raise
+            await asyncio.sleep(0.05)
 
     def _set_aside(self, damage: str) -> None:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
