@@ -18,8 +18,10 @@ from aiohttp.typedefs import Middleware
 from deepaas import ENV_DATA_DIR
 from deepaas.api import routes, spec
 from deepaas.api.bodies import BodyBudget
+from deepaas.api.credentials import ApiKeys
 from deepaas.api.draining import Draining
 from deepaas.api.keys import (
+    API_KEYS,
     ASYNC_PREDICTIONS,
     BODIES,
     DATA_DIR_LOCK,
@@ -242,7 +244,7 @@ def create_app(settings: Settings, registry: Registry,
     draining = Draining(settings.shutdown_timeout)
     middlewares: list[Middleware] = [edge_middleware(metrics if settings.metrics else None,
                                                      draining)]
-    keys = api_keys(settings)
+    keys = ApiKeys(api_keys(settings))
     if keys:
         middlewares.append(auth_middleware(keys, settings.base_path, settings.protect_all))
     app = web.Application(
@@ -254,6 +256,7 @@ def create_app(settings: Settings, registry: Registry,
     app[METRICS] = metrics
     app[STATE] = ServerState()
     app[REGISTRY] = registry
+    app[API_KEYS] = keys
     app[DATA_DIR_LOCK] = data_dir_lock or DataDirLock(
         settings.data_dir, http_address(settings.listen_ip, settings.listen_port))
     # One connection to Ray, shared by trainings and predictions, made only if one asks.

@@ -8,6 +8,7 @@ import dataclasses
 from aiohttp import web
 
 from deepaas.api.bodies import BodyBudget
+from deepaas.api.credentials import ApiKeys
 from deepaas.api.metrics import Metrics
 from deepaas.config import Settings
 from deepaas.datadir import DataDirLock
@@ -20,8 +21,8 @@ from deepaas.storage.remote import RemoteData
 from deepaas.webhooks import Webhooks
 from deepaas.workers.service import Predictions
 
-__all__ = ["SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS", "WARMUP",
-           "STATE", "ServerState", "METRICS", "REMOTE", "BODIES",
+__all__ = ["API_KEYS", "SETTINGS", "REGISTRY", "PREDICTIONS", "JOBS", "DEBUG_CAPTURE", "SPECS",
+           "WARMUP", "STATE", "ServerState", "METRICS", "REMOTE", "BODIES",
            "JOB_STORE", "ROUTES", "SPEC_TEXTS", "ASYNC_PREDICTIONS", "WEBHOOKS", "DATA_DIR_LOCK"]
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -40,6 +41,7 @@ REMOTE = web.AppKey("remote", RemoteData)
 BODIES = web.AppKey("bodies", BodyBudget)
 ASYNC_PREDICTIONS = web.AppKey("async_predictions", AsyncPredictions)  # Prefer: respond-async
 WEBHOOKS = web.AppKey("webhooks", Webhooks)
+API_KEYS = web.AppKey("api_keys", ApiKeys)  # the keys it accepts (none: an open server)
 DATA_DIR_LOCK = web.AppKey("data_dir_lock", DataDirLock)  # this server's claim on its data folder
 
 

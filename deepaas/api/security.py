@@ -4,16 +4,15 @@ Which routes need a key is declared in the route table (:mod:`deepaas.api.routes
 train (and its logs) and debug when keys are set; metadata, the specification, the docs and
 the health probes only with ``--protect-all``; the dashboard's page and assets never (they hold
 no data, and a visitor must reach the page to type the key that its API calls then send). Keys
-are compared in constant time.
+are compared in constant time (:class:`deepaas.api.credentials.ApiKeys`).
 """
 
 from __future__ import annotations
 
-import hmac
-
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from deepaas.api.credentials import ApiKeys
 from deepaas.api.render import json_response
 from deepaas.api.routes import KEYED, OPEN_PREFIXES, needs_key, served
 
@@ -32,20 +31,12 @@ def is_protected(request: web.Request, base: str, protect_all: bool) -> bool:
     return protect_all or bool(KEYED.match(path))
 
 
-def _matches(given: str, keys: tuple[str, ...]) -> bool:
-    found = False
-    for key in keys:  # every key is compared, so timing tells nothing about which matched
-        found |= hmac.compare_digest(given.encode(), key.encode())
-    return found
-
-
-def auth_middleware(keys: tuple[str, ...], base: str, protect_all: bool) -> Middleware:
+def auth_middleware(keys: ApiKeys, base: str, protect_all: bool) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method == "OPTIONS" or not is_protected(request, base, protect_all):
             return await handler(request)  # CORS preflights carry no credentials
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and given and _matches(given.strip(), keys):
+        if keys.admits(request):
             return await handler(request)
         return json_response({"message": "A valid API key is needed: send the header "
                               "'Authorization: Bearer KEY'"}, status=401,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from deepaas.api.headers import single_header
 from deepaas.api.keys import WEBHOOKS
 
 __all__ = ["HEADER", "webhook_url"]
@@ -17,7 +18,7 @@ async def webhook_url(request: web.Request) -> str | None:
     Raises :class:`~deepaas.exceptions.WebhookRefused` (422) for a URL the server will not
     post to: call it before reading the body, so that a refused job leaves nothing behind.
     """
-    url = request.headers.get(HEADER, "").strip()
+    url = single_header(request, HEADER).strip()
     if not url:
         return None
     await request.app[WEBHOOKS].check(url)

@@ -14,7 +14,8 @@ The answer::
 
 Memory is in bytes. ``nodes`` is what the executor's capacity reports (none for an executor
 that places trainings itself and reports nothing); ``sites`` are the names a training's
-``site=`` may take.
+``site=`` may take. The route is public; where API keys are set, a node's ``trainings`` (ids
+and placements) are shown only to a request that sends one.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from deepaas.api.keys import JOBS
+from deepaas.api.keys import API_KEYS, JOBS
 from deepaas.api.render import json_response
 
 __all__ = ["get_resources", "overview", "KINDS"]
@@ -42,4 +43,7 @@ def overview(executor: str, nodes: list[dict[str, Any]]) -> dict[str, Any]:
 
 async def get_resources(request: web.Request) -> web.Response:
     jobs = request.app[JOBS]
-    return json_response(overview(jobs.executor_name, jobs.capacity.nodes()))
+    nodes = jobs.capacity.nodes()
+    if not request.app[API_KEYS].admits(request):  # what runs where, and its ids: keyed
+        nodes = [{k: v for k, v in node.items() if k != "trainings"} for node in nodes]
+    return json_response(overview(jobs.executor_name, nodes))

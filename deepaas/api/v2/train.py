@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from deepaas.api.headers import single_header
 from deepaas.api.inputs import Inputs, read_inputs
 from deepaas.api.keys import BODIES, JOBS, REMOTE, SETTINGS, STATE, WEBHOOKS
 from deepaas.api.listing import list_filters
@@ -33,7 +34,7 @@ _enabled = behind(lambda settings: settings.train_endpoint, "training is")
 @_enabled
 async def start(request: web.Request, model: ModelWrapper) -> web.Response:
     hook = await webhook_url(request)  # 422 for a refused one, before anything is read
-    asked = parse_header(request.headers.get(RESOURCES, ""))  # 422 naming a malformed key
+    asked = parse_header(single_header(request, RESOURCES))  # 422 naming a malformed key
     inputs = await read_inputs(request, model.train_args, request.app[SETTINGS],
                                request.app[REMOTE], request.app[BODIES])
     # The job owns the uploads from here; shielded, so a client leaving mid-submit cannot
