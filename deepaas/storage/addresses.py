@@ -26,19 +26,64 @@ __all__ = ["address_problem", "is_literal", "lookup", "refuse_forbidden", "allow
 
 _log = logging.getLogger(__name__)
 _KINDS = ("loopback", "link_local", "multicast", "unspecified", "reserved", "private")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215, for local use
+_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291 "IPv4-compatible", deprecated
 
 
 def address_problem(address: str) -> str | None:
-    """What kind of non-public address this is (``"loopback"``, ``"private"``...), or None."""
+    """What kind of non-public address this is (``"loopback"``, ``"private"``...), or None.
+
+    An IPv6 address that carries an IPv4 address (see :func:`_embedded`) is judged by that
+    one as well: ``2002:7f00:1::`` (6to4) leads to 127.0.0.1 through a relay, and is as
+    internal as 127.0.0.1 itself.
+    """
     ip = ipaddress.ip_address(address.partition("%")[0])  # an IPv6 scope id is no part of it
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        # ::ffff:127.0.0.1 reaches 127.0.0.1
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _kind(ip)
+    if ip.ipv4_mapped is not None:  # ::ffff:127.0.0.1 IS 127.0.0.1 to the socket
+        return _kind(ip.ipv4_mapped)
+    if ip in _NAT64:
+        # The well-known NAT64 prefix: on an IPv6-only network with DNS64 every public
+        # IPv4-only host is reached this way, so it is judged by the IPv4 address alone
+        # (Python calls the whole of ::/8 reserved).
+        return _kind(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    embedded: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [*_embedded(ip), ip]
+    for inner in embedded:  # the embedded first: it names the better reason
+        kind = _kind(inner)
+        if kind is not None:
+            return kind
+    return None
+
+
+def _kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     for kind in _KINDS:
         if getattr(ip, "is_" + kind):
             return kind.replace("_", "-")
     # Ranges that are neither of the above nor public (100.64.0.0/10, carrier-grade NAT).
     return None if ip.is_global else "non-public"
+
+
+def _embedded(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: 6to4 (2002::/16), both ends of Teredo
+    (2001::/32), local NAT64 (64:ff9b:1::/48) and IPv4-compatible (::/96).
+
+    These prefixes are non-public themselves (Python's tables: 2001::/23 and ::/8), except
+    6to4, so the embedded address mostly changes the reason given, not the answer; it is
+    checked all the same, as Python's tables differ from one version to the next.
+    """
+    found = []
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)  # (server, client); the client's is stored inverted
+    value = int(ip)
+    if ip in _NAT64_LOCAL:  # RFC 6052 /48 layout: bits 48-63 and 72-87, "u" octet between
+        found.append(ipaddress.IPv4Address(((value >> 64) & 0xFFFF) << 16
+                                           | (value >> 40) & 0xFFFF))
+    if ip in _COMPATIBLE and value > 1:  # :: and ::1 are what they are
+        found.append(ipaddress.IPv4Address(value & 0xFFFFFFFF))
+    return found
 
 
 def lookup(host: str, port: int, family: int = socket.AF_UNSPEC) -> list[tuple[int, str]]:

@@ -54,6 +54,16 @@ async def test_a_refused_url_is_a_422_and_nothing_is_queued(make_client: Any,
     assert not [p for p in tmp_path.iterdir() if p.is_file()]
 
 
+async def test_a_6to4_address_of_loopback_is_refused_as_loopback(make_client: Any) -> None:
+    # 2002:7f00:1:: carries 127.0.0.1 (6to4): as internal as 127.0.0.1 itself.
+    client = await make_client("basic", webhook_allow=("http://*:*",))
+    resp = await client.post(PREDICT, params={"n": "1"}, headers={
+        "Prefer": "respond-async", "Webhook-URL": "http://[2002:7f00:1::]:8080/hook"})
+    assert resp.status == 422
+    assert "2002:7f00:1:: is a loopback address" in (await resp.json())["message"]
+    assert await (await client.get(LIST)).json() == []
+
+
 async def test_a_synchronous_prediction_answers_and_ignores_the_header(
         make_client: Any) -> None:
     client = await make_client("basic")  # webhooks off: the header is not even checked

@@ -97,6 +97,18 @@ async def test_refused_missing_and_oversized_urls_are_clear_4xx(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("deepaas")] == []
 
 
+async def test_a_6to4_address_of_the_server_itself_is_refused(make_client, remote_settings,
+                                                              http_files):
+    # http_files listens on 127.0.0.1; 2002:7f00:1:: is that address through 6to4.
+    http_files.write("a.txt", b"some bytes")
+    client = await make_client("remote", **{**remote_settings, "remote_private": False,
+                                            "remote_data": ("http://*:*",)})
+    status, body = await _predict(client, "http://[2002:7f00:1::]:%d/files/a.txt" % http_files.port)
+    assert status == 403, body
+    assert "2002:7f00:1:: is a loopback address" in body["message"], body
+    assert http_files.gets.get("/files/a.txt", 0) == 0
+
+
 async def test_credentials_never_come_from_the_request(make_client, remote_settings,
                                                         webdav_server):
     client = await make_client("remote", **remote_settings)

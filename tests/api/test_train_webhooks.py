@@ -77,6 +77,16 @@ async def test_private_addresses_need_webhook_private(make_client: Any) -> None:
     assert await (await client.get(URL)).json() == []
 
 
+async def test_addresses_that_carry_an_internal_ipv4_one_need_webhook_private(
+        make_client: Any) -> None:
+    client = await make_client("trainer", webhook_allow=("http://*:*",))
+    for host in ("2002:7f00:1::", "64:ff9b::a9fe:a9fe", "::a00:1"):  # 6to4, NAT64, compatible
+        resp = await client.post(URL, headers={"Webhook-URL": "http://[%s]:8080/hook" % host})
+        assert resp.status == 422
+        assert "%s is a " % host in (await resp.json())["message"]
+    assert await (await client.get(URL)).json() == []
+
+
 async def test_without_webhook_allow_a_webhook_url_is_refused(make_client: Any) -> None:
     client = await make_client("trainer")
     resp = await client.post(URL, headers={"Webhook-URL": "https://hooks.example.org/in"})

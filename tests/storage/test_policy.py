@@ -134,6 +134,30 @@ def test_address_kinds(address: str, kind: str | None) -> None:
     assert address_problem(address) == kind
 
 
+@pytest.mark.parametrize("address, kind", [
+    ("2002:7f00:1::", "loopback"), ("2002:a00:1::", "private"),  # 6to4: 127.0.0.1, 10.0.0.1
+    ("2002:a9fe:a9fe::1", "link-local"), ("2002:808:808::1", None),  # 8.8.8.8: public
+    ("64:ff9b::7f00:1", "loopback"), ("64:ff9b::a00:1", "private"),  # NAT64
+    ("64:ff9b::808:808", None),  # what DNS64 answers for a public IPv4-only host
+    ("64:ff9b:1:7f00:0:100::", "loopback"),  # local-use NAT64 (RFC 8215), /48 layout
+    ("::7f00:1", "loopback"), ("::a00:1", "private"),  # IPv4-compatible
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"),  # Teredo, client 127.0.0.1
+    ("2001:0:7f00:1:8000:63bf:f7f7:f7f7", "loopback"),  # Teredo, server 127.0.0.1
+])
+def test_ipv6_addresses_that_carry_an_ipv4_one_are_judged_by_it(address: str,
+                                                                 kind: str | None) -> None:
+    assert address_problem(address) == kind
+
+
+@pytest.mark.parametrize("address", [
+    "2001:0:808:808:8000:63bf:f7f7:f7f7",  # Teredo between public addresses (8.8.8.8)
+    "64:ff9b:1:808:8:800::",  # local-use NAT64 of 8.8.8.8: the operator's own translator
+    "::808:808",  # IPv4-compatible, deprecated since 2006
+])
+def test_teredo_local_nat64_and_ipv4_compatible_are_never_public(address: str) -> None:
+    assert address_problem(address) is not None
+
+
 async def test_internal_addresses_are_refused_before_any_connection(
         tmp_path: Path, http_files: HttpFiles) -> None:
     port = http_files.port
