@@ -55,11 +55,18 @@ class Destinations:
         if not self._private:
             await asyncio.to_thread(_refuse_internal, url, host, port)
 
-    def refusal(self, url: str) -> str | None:
-        """Why the patterns refuse ``url`` now, or None: a pending delivery is checked again
-        before each attempt, since the operator may have narrowed them since."""
+    async def refusal(self, url: str) -> str | None:
+        """Why ``url`` may not be posted to now, or None: a pending delivery is checked again
+        before each attempt (after a restart too), since the operator may have narrowed
+        ``--webhook-allow`` or dropped ``--webhook-private`` since it was accepted.
+
+        A host whose name does not resolve now is no refusal: the attempt fails, and is
+        retried, as when the receiver is down.
+        """
         try:
-            self._allowed(url)
+            host, port = self._allowed(url)
+            if not self._private:
+                await asyncio.to_thread(_refuse_internal, url, host, port, True)
         except WebhookRefused as exc:
             return exc.message
         return None
@@ -84,9 +91,10 @@ class Destinations:
         return host, port
 
 
-def _refuse_internal(url: str, host: str, port: int) -> None:
+def _refuse_internal(url: str, host: str, port: int, unresolved_ok: bool = False) -> None:
     """Refuse a host with a non-public address; the message never says what a name resolves
-    to (a client could map the internal network through its DNS), the log does. Blocking."""
+    to (a client could map the internal network through its DNS), the log does. A name that
+    does not resolve is refused too, unless ``unresolved_ok``. Blocking."""
     shown = redact(url)
     if addresses.is_literal(host):
         kind = addresses.address_problem(host)
@@ -98,6 +106,8 @@ def _refuse_internal(url: str, host: str, port: int) -> None:
     try:
         found = [address for _, address in addresses.lookup(host, port)]
     except OSError as exc:
+        if unresolved_ok:
+            return
         raise WebhookRefused("Webhook-URL %s: host %s could not be resolved (%s)"
                              % (shown, host, exc.strerror or exc)) from None
     for address in found:

@@ -178,10 +178,10 @@ class Webhooks:
     async def _attempt(self, delivery: Delivery) -> None:
         try:
             async with self._slots:
-                problem = self._destinations.refusal(delivery.url)
-                if problem is not None:  # the operator narrowed --webhook-allow since
-                    _log.error("webhooks: dropped %s for job %s: %s", delivery.id,
-                               delivery.uuid, problem)
+                problem = await self._destinations.refusal(delivery.url)
+                if problem is not None:  # the operator narrowed the address policy since
+                    _log.error("webhooks: dropped %s for job %s, not allowed now: %s",
+                               delivery.id, delivery.uuid, problem)
                     await self._forget(delivery)
                     return
                 problem = await self._sender.post(delivery)  # never raises: says what failed

@@ -214,7 +214,8 @@ def test_bad_options_fail_at_start(tmp_path: Path) -> None:
 async def test_the_address_is_checked_again_at_connect_time(aiohttp_server: Any,
                                                             tmp_path: Path) -> None:
     # A name that resolved to a public address at submit time resolves to loopback now
-    # (DNS rebinding): the connection itself is refused, nothing reaches the receiver.
+    # (DNS rebinding): the check before the attempt refuses it, and the connection would be
+    # (GuardedResolver, tested in tests/storage/test_fetch_http.py); nothing arrives.
     receiver = await start_receiver(aiohttp_server)
     url = receiver.url.replace("127.0.0.1", "localhost")
     hooks = Webhooks(_options(patterns=("http://localhost:*",), private=False,
