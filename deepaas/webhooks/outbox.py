@@ -6,8 +6,10 @@ Layout under the folder (``DATA_DIR/webhooks``)::
     pending/ID.json      a :class:`Delivery`, rewritten after each failed attempt
 
 Each file is written whole to a hidden temporary file and renamed over the old one, so a crash
-leaves the old version or the new one, never half of either. Blocking calls: run them in a
-thread.
+leaves the old version or the new one, never half of either. A file that cannot be used (not
+JSON, or not the shape of its record: a hand edit, another program's) is renamed
+``NAME.damaged`` beside it, with one warning naming it and saying why, and never read again.
+Blocking calls: run them in a thread.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_type_hints
 
-__all__ = ["Delivery", "Outbox", "message_id"]
+__all__ = ["Armed", "Delivery", "Outbox", "message_id"]
 
 _log = logging.getLogger(__name__)
 
@@ -51,12 +53,70 @@ class Delivery:
     attempts: int = 0
     next_attempt: float = 0.0  # 0: at once
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Delivery:
-        return cls(id=str(data["id"]), uuid=str(data["uuid"]), url=str(data["url"]),
-                   body=str(data["body"]), created=float(data["created"]),
-                   attempts=int(data.get("attempts", 0)),
-                   next_attempt=float(data.get("next_attempt", 0.0)))
+    @property
+    def name(self) -> str:
+        """Its file's name, less ``.json``."""
+        return self.id
+
+
+@dataclasses.dataclass
+class Armed:
+    """Job ``uuid``'s record goes to ``url`` when it ends; ``armed``: when it was asked."""
+
+    uuid: str  # the file's name
+    url: str
+    armed: float
+
+    @property
+    def name(self) -> str:
+        return self.uuid
+
+
+_Record = TypeVar("_Record", Armed, Delivery)
+_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "a number",
+               float: "a number", bool: "true or false", type(None): "null"}
+
+
+class _Damaged(ValueError):
+    """A file that is not the record it should hold; the message says why."""
+
+
+def _kind(value: object) -> str:
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def _fits(value: object, wanted: type) -> bool:
+    if isinstance(value, bool):  # JSON's true is no number, though Python's bool is an int
+        return wanted is bool
+    return isinstance(value, (int, float) if wanted is float else wanted)
+
+
+def _parse(kind: type[_Record], text: bytes, name: str) -> _Record:
+    """The record of type ``kind`` in a file's ``text``; the one place the files' shape is
+    checked, field by field against the record's own declaration. Keys it does not know
+    are ignored (a later release's). Raises :class:`_Damaged`."""
+    try:
+        data = json.loads(text.decode("utf-8"))
+    except ValueError as exc:
+        raise _Damaged("not JSON (%s)" % exc) from None
+    if not isinstance(data, dict):
+        raise _Damaged("%s, not a JSON object" % _kind(data))
+    hints = get_type_hints(kind)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(kind):
+        if field.name not in data:
+            if field.default is dataclasses.MISSING:
+                raise _Damaged("no %r" % field.name)
+            continue
+        value, wanted = data[field.name], hints[field.name]
+        if not _fits(value, wanted):
+            raise _Damaged("%r is %s, not %s" % (field.name, _kind(value),
+                                                  _JSON_NAMES[wanted]))
+        values[field.name] = float(value) if wanted is float else value
+    found = kind(**values)
+    if found.name != name:  # the file is found by its name: a record under another is lost
+        raise _Damaged("it names %r, not %r" % (found.name, name))
+    return found
 
 
 class Outbox:
@@ -73,13 +133,15 @@ class Outbox:
                {"uuid": uuid, "url": url, "armed": time.time()})
 
     def armed_url(self, uuid: str) -> str | None:
-        """Where job ``uuid``'s record goes, or None when it is not armed."""
-        data = _read(self.armed_dir / (uuid + ".json"))
-        return None if data is None else str(data["url"])
+        """Where job ``uuid``'s record goes, or None when it is not armed (or its file is
+        damaged: set aside)."""
+        found = _load(Armed, self.armed_dir / (uuid + ".json"))
+        return None if found is None else found.url
 
     def armed(self) -> list[str]:
-        """The uuids of every armed job."""
-        return [path.stem for path in _files(self.armed_dir)]
+        """The uuids of every armed job; damaged files are set aside."""
+        found = (_load(Armed, path) for path in _files(self.armed_dir))
+        return [armed.uuid for armed in found if armed is not None]
 
     def disarm(self, uuid: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -105,16 +167,9 @@ class Outbox:
                     path.unlink()
 
     def pending(self) -> list[Delivery]:
-        """Every pending delivery; an unreadable file is logged and left where it is."""
-        found = []
-        for path in _files(self.pending_dir):
-            data = _read(path)
-            try:
-                if data is not None:
-                    found.append(Delivery.from_dict(data))
-            except (KeyError, TypeError, ValueError):
-                _log.error("webhooks: %s is not a delivery; left as it is", path)
-        return found
+        """Every pending delivery; damaged files are set aside."""
+        found = (_load(Delivery, path) for path in _files(self.pending_dir))
+        return [delivery for delivery in found if delivery is not None]
 
 
 def _files(folder: Path) -> Iterator[Path]:
@@ -124,15 +179,34 @@ def _files(folder: Path) -> Iterator[Path]:
         yield from sorted(p for p in folder.glob("*.json") if not p.name.startswith("."))
 
 
-def _read(path: Path) -> dict[str, Any] | None:
+def _load(kind: type[_Record], path: Path) -> _Record | None:
+    """The record in ``path``; None when there is none, or it cannot be used: then one
+    warning names the file and says why, and a damaged file is set aside."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes()
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        _log.error("webhooks: cannot read %s (%s); left as it is", path, exc)
+    except OSError as exc:  # not ours to read (permissions): nothing to set aside either
+        _log.warning("webhooks: cannot read %s, left as it is: %s", path, exc.strerror or exc)
         return None
-    return data if isinstance(data, dict) else None
+    try:
+        return _parse(kind, text, path.stem)
+    except _Damaged as exc:
+        _set_aside(path, str(exc))
+        return None
+
+
+def _set_aside(path: Path, why: str) -> None:
+    aside = path.with_name(path.name + ".damaged")
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:  # set aside meanwhile by another reader, which said so
+        return
+    except OSError as exc:
+        _log.warning("webhooks: %s is damaged (%s) and cannot be set aside: %s", path, why,
+                     exc.strerror or exc)
+        return
+    _log.warning("webhooks: %s is damaged (%s): set aside as %s", path, why, aside.name)
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
