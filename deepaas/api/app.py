@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import sys
@@ -70,37 +71,42 @@ __all__ = ["create_app", "job_index", "job_store", "remote_options", "webhook_op
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     """Claim the data folder, recover the job books and warm every model before the server
-    accepts requests; stop everything at the end, and let go of the folder last."""
+    accepts requests; stop everything at the end, and let go of the folder last.
+
+    What started is stopped however the start ends: a start-up step that fails (a damaged
+    file, a bug) would otherwise leave a thread running (aiosqlite's) that keeps the process
+    alive after the failure, neither serving nor exiting."""
     with app[DATA_DIR_LOCK]:  # first: a folder another server holds is refused before any change
         # Modules find the data dir here (deepaas.data_dir()), in the server and its trainings.
         os.environ[ENV_DATA_DIR] = str(app[DATA_DIR_LOCK].folder)
-        await app[JOBS].start()  # a store out of reach is one line, said before anything
-        await app[ASYNC_PREDICTIONS].start()  # in the job store, which is open now
-        await app[WEBHOOKS].start()  # after the job managers: it looks up what armed jobs became
-        # What processes killed before they could clean up (kill -9) left in our temp folders.
-        await asyncio.to_thread(sweep_orphans, [
-            Path(app[SETTINGS].tmp_dir or tempfile.gettempdir()), *app[REMOTE].temp_dirs])
-        # Warm in the background: the server listens at once, so that probes (ready: 503 until
-        # warm) and metadata answer, while predictions wait for their model to be warm.
-        app[WARMUP] = asyncio.create_task(app[PREDICTIONS].start(), name="warm-up")
-        try:
+        async with contextlib.AsyncExitStack() as started:  # stopped last first
+            started.push_async_callback(app[REMOTE].close)
+            started.push_async_callback(app[PREDICTIONS].close)
+            await app[JOBS].start()  # a store out of reach is one line, said before anything
+            started.push_async_callback(app[JOBS].close)  # (a failed start closes itself)
+            # Ended as error, written before the store closes; in the job store, open now.
+            started.push_async_callback(app[ASYNC_PREDICTIONS].close)
+            await app[ASYNC_PREDICTIONS].start()
+            # Sending stops first; the trainings stopped next are still written to the
+            # outbox, and delivered by the next start.
+            started.push_async_callback(app[WEBHOOKS].close)
+            await app[WEBHOOKS].start()  # after the job managers: it looks up armed jobs
+            # What processes killed before they could clean up (kill -9) left in our temp
+            # folders.
+            await asyncio.to_thread(sweep_orphans, [
+                Path(app[SETTINGS].tmp_dir or tempfile.gettempdir()), *app[REMOTE].temp_dirs])
+            # Warm in the background: the server listens at once, so that probes (ready: 503
+            # until warm) and metadata answer, while predictions wait for their model.
+            app[WARMUP] = asyncio.create_task(app[PREDICTIONS].start(), name="warm-up")
+            started.push_async_callback(_stop_warming, app)
             yield
-        finally:
-            await _stop(app)
 
 
-async def _stop(app: web.Application) -> None:
+async def _stop_warming(app: web.Application) -> None:
     app[STATE].stopping = True
     if not app[WARMUP].done():
         app[WARMUP].cancel()
     await asyncio.gather(app[WARMUP], return_exceptions=True)
-    # Sending stops first; the trainings stopped next are still written to the outbox,
-    # and delivered by the next start.
-    await app[WEBHOOKS].close()
-    await app[ASYNC_PREDICTIONS].close()  # ended as error, written before the store closes
-    await app[JOBS].close()
-    await app[PREDICTIONS].close()
-    await app[REMOTE].close()
 
 
 def job_index(settings: Settings) -> JobStore:

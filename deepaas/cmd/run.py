@@ -18,7 +18,7 @@ from deepaas.cmd.serve import leave_stuck_threads, serve
 from deepaas.config import Settings, load_settings
 from deepaas.datadir import DataDirLock, http_address
 from deepaas.debug import DebugCapture
-from deepaas.exceptions import CannotListen, DeepaasError
+from deepaas.exceptions import CannotListen, DeepaasError, summary_of
 from deepaas.jobs.indexed import Reconciled
 from deepaas.logs import JsonFormatter
 from deepaas.model.loading import Registry, load_models
@@ -132,6 +132,16 @@ def _refused(exc: DeepaasError) -> int:
     return exc.exit_code
 
 
+def _crashed(exc: Exception) -> int:
+    """An error no one foresaw (a bug, a file start-up could not read): one line and exit 1,
+    never a traceback left hanging over a process that neither serves nor exits; ``--debug``
+    logs where it came from."""
+    LOG.debug("the unexpected error", exc_info=exc)
+    text = " ".join(summary_of(exc).split())  # one line, whatever the message holds
+    print("deepaas-run: stopped by an unexpected error: %s" % text, file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until SIGINT or SIGTERM; exit non-zero when it cannot start."""
     with contextlib.ExitStack() as held:
@@ -153,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             app = create_app(settings, registry, debug_capture=capture, data_dir_lock=folder)
         except DeepaasError as exc:
             return _refused(exc)
+        except Exception as exc:
+            return _crashed(exc)
         text = banner(settings, registry)
 
         def ready(port: int) -> None:
@@ -166,9 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as exc:  # the address was taken after check_address
             if not isinstance(exc, socket.gaierror) and exc.errno not in (
                     errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
-                raise
+                return _crashed(exc)
             print("deepaas-run: %s" % _listen_error(settings, exc), file=sys.stderr)
             return 1
+        except Exception as exc:
+            return _crashed(exc)
 
 
 def console() -> None:
