@@ -17,6 +17,8 @@ import json
 import logging
 import os
 import secrets
+import types
+import typing
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -49,12 +51,41 @@ def metrics_text(points: Iterable[dict[str, Any]]) -> str:
     return "".join(dumps(point) + "\n" for point in points)
 
 
+def _kinds() -> dict[str, tuple[type, ...]]:
+    """What JSON value each plain field of :class:`Job` takes, read from its declaration
+    (``dict[str, Any] | None``: a dict or None); fields of any value are left out."""
+    kinds = {}
+    for name, hint in typing.get_type_hints(Job).items():
+        if name in _FIELDS and name not in _DATES and name != "status" and hint is not Any:
+            union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+            kinds[name] = tuple(typing.get_origin(one) or one
+                                for one in (typing.get_args(hint) if union else (hint,)))
+    return kinds
+
+
+_KINDS = _kinds()
+
+
+def _date(text: Any) -> datetime.datetime:
+    if not isinstance(text, str):
+        raise TypeError("a date is %s, not a string" % type(text).__name__)
+    when = datetime.datetime.fromisoformat(text)
+    # The records' dates are local and naive; one with a zone (a hand edit) is made so, or
+    # sorting the records would fail on it, and with it the start.
+    return when if when.tzinfo is None else when.astimezone().replace(tzinfo=None)
+
+
 def _parse(text: str) -> Job:
     data = json.loads(text)
+    if not isinstance(data, dict):
+        raise TypeError("%s, not a JSON object" % type(data).__name__)
     fields = {name: data[name] for name in _FIELDS if name in data}
+    for name, kinds in _KINDS.items():
+        if name in fields and not isinstance(fields[name], kinds):
+            raise TypeError("%r is %s" % (name, type(fields[name]).__name__))
     for name in _DATES:
         if fields.get(name) is not None:
-            fields[name] = datetime.datetime.fromisoformat(fields[name])
+            fields[name] = _date(fields[name])
     fields["status"] = JobStatus(fields["status"])
     return Job(**fields)
 
@@ -126,9 +157,10 @@ class JobFolders:
         return job
 
     def metrics(self, uuid: str) -> list[dict[str, Any]]:
-        """The metrics series; a line cut short by a crash is left out."""
+        """The metrics series; a line cut short by a crash (or not JSON) is left out."""
         try:
-            with open(self.layout.metrics(uuid), encoding="utf-8") as handle:
+            # errors="replace": a line of bytes that are not text is left out, as a cut one
+            with open(self.layout.metrics(uuid), encoding="utf-8", errors="replace") as handle:
                 lines = handle.read().splitlines()
         except FileNotFoundError:
             return []
@@ -147,7 +179,10 @@ class JobFolders:
         found = []
         for path in self.layout.records():
             job = self._read(path)
-            if job is not None and job.uuid == path.parent.name:
+            if job is not None and job.uuid != path.parent.name:
+                LOG.warning("%s cannot be read, left out: it is the record of %s", path,
+                            job.uuid)
+            elif job is not None:
                 found.append(job)
         return sorted(found, key=lambda job: (job.date, job.uuid))
 
