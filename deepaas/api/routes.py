@@ -298,8 +298,12 @@ def needs_key(access: Access, protect_all: bool) -> bool:
 
 
 def served(request: web.BaseRequest) -> Served | None:
-    """The table's entry the router matched this request to (None: no route matched)."""
-    info: Any = getattr(request, "match_info", None)  # a web.Request's, once routed
+    """The table's entry the router matched this request to (None: no route matched, or the
+    request was never routed: one aiohttp rejected as malformed)."""
+    try:
+        info: Any = getattr(request, "match_info", None)  # a web.Request's, once routed
+    except AssertionError:  # aiohttp asserts it was routed; a request it could not parse
+        return None         # (a garbled request line, a 400) never was
     if info is None or info.http_exception is not None:
         return None
     found: Served | None = cast(web.Request, request).app[ROUTES].get(info.route)

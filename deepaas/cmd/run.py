@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from deepaas.api.access import AccessLog
+from deepaas.api.access import AccessLog, not_a_parse_error
 from deepaas.api.app import create_app, job_store
 from deepaas.cmd.serve import leave_stuck_threads, serve
 from deepaas.config import Settings, load_settings
@@ -44,6 +44,8 @@ def setup_logging(settings: Settings) -> AccessLog:
     if settings.log_format == "json":
         for each in handlers:
             each.setFormatter(JsonFormatter())
+    # a request aiohttp cannot parse is one (rate-limited) access line, not a traceback each
+    logging.getLogger("aiohttp.server").addFilter(not_a_parse_error)
     return AccessLog(streams, enabled=level <= logging.INFO,
                      as_json=settings.log_format == "json")
 

@@ -100,7 +100,7 @@ async def _serve(app: web.Application, settings: Settings, access: AccessLog,
         return await _until_stopped(app, stop)
     finally:
         await runner.cleanup()  # stop listening, finish in-flight requests, then clean up
-        access.flush()
+        access.close()
         _settle_streams(sys.stdout, sys.stderr)
 
 

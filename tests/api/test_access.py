@@ -7,7 +7,9 @@ import io
 import json
 import re
 
-from deepaas.api.access import AccessLog, masked_path
+from aiohttp import web
+
+from deepaas.api.access import REJECTED_PER_SECOND, AccessLog, masked_path
 from deepaas.api.observe import REQUEST_ID_KEY
 
 
@@ -78,3 +80,18 @@ async def test_secret_query_values_show_masked_and_the_rest_as_sent():
     log.add(request, Response(), 0.001)  # type: ignore[arg-type]
     log.flush()
     assert json.loads(stream.getvalue())["path"] == "/v2/models/basic/predict/?n=1&secret=***"
+
+
+async def test_rejected_requests_are_capped_a_second_and_the_rest_counted_in_json():
+    stream = io.StringIO()
+    log = AccessLog([stream], as_json=True)
+    answer = web.Response(status=400, text="Bad status line:\n  Expected dot:\n\n  b'GET / HTTP/9'"
+                                           "\n              ^")
+    for _ in range(REJECTED_PER_SECOND + 5):
+        log.reject(Request(), answer, 0.001)  # type: ignore[arg-type]
+    log.close()  # the stop: the count is written though the second is not over
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len(entries) == REJECTED_PER_SECOND + 1
+    assert entries[0]["method"] is None and entries[0]["status"] == 400
+    assert entries[0]["rejected"] == "Bad status line: Expected dot: b'GET / HTTP/9'"
+    assert entries[-1]["level"] == "WARNING" and entries[-1]["unlogged"] == 5
