@@ -339,6 +339,12 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     return found
 
 
+def _shortened(text: str, most: int = 80) -> str:
+    """``text``, or its start and its length: an error stays one readable line when the
+    value is 5,000 digits."""
+    return text if len(text) <= most else "%s... (%d characters)" % (text[:most], len(text))
+
+
 def _convert(raw: dict[str, Any], origin: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, value in raw.items():
@@ -348,7 +354,7 @@ def _convert(raw: dict[str, Any], origin: str) -> dict[str, Any]:
         try:
             values[name] = opt.convert(value)
         except (TypeError, ValueError) as exc:
-            shown = "(hidden)" if opt.secret else repr(value)
+            shown = "(hidden)" if opt.secret else _shortened(repr(value))
             raise ConfigError("%s: invalid value %s for %s: %s"
                               % (origin, shown, opt.flag, exc)) from None
     return values

@@ -6,6 +6,7 @@ raises ``ValueError`` with a short account of what is accepted.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -90,17 +91,27 @@ SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "
               "gib": 2**30, "tib": 2**40}
 
 
+_SIZE_CHARS = 40  # a longer size is garbage (5,000 digits read as infinity, then overflowed)
+_SIZE_LIMIT = 2**63  # bytes: what a signed 64-bit field (SQLite, cgroups) holds
+
+
 def parse_size(value: Any) -> int:
-    """Bytes from ``4096``, ``"512MiB"``, ``"4 GB"`` (decimal and binary units)."""
+    """Bytes from ``4096``, ``"512MiB"``, ``"4 GB"`` (decimal and binary units); ValueError
+    for anything else, an infinite or overlong number and a size past 8 EiB included."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number, unit = float(value), ""
     else:
         text = str(value).strip().lower().replace(" ", "")
+        if len(text) > _SIZE_CHARS:
+            raise ValueError("a size of at most %d characters" % _SIZE_CHARS)
         digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
         number, unit = float(digits or "nan"), text[len(digits):]
-    if unit not in SIZE_UNITS or not number >= 0:
+    if unit not in SIZE_UNITS or not 0 <= number < math.inf:
         raise ValueError("a size such as 4096, 512MiB or 4GB")
-    return int(number * SIZE_UNITS[unit])
+    size = number * SIZE_UNITS[unit]
+    if size >= _SIZE_LIMIT:
+        raise ValueError("a size below 8EiB")
+    return int(size)
 
 
 def auth_entries(value: Any) -> tuple[str, ...]:

@@ -43,8 +43,13 @@ class Resources:
         return any(value is not None for value in dataclasses.astuple(self))
 
 
+_MOST = 2**63 - 1  # what a signed 64-bit field holds; int() refuses past 4,300 digits
+
+
 def _whole(key: str, raw: Any, least: int) -> int:
     text = str(raw).strip()
+    if len(text) > len(str(_MOST)):
+        raise _invalid(key, "must be at most %d" % _MOST)
     whole = isinstance(raw, int) or text.isdigit() or (isinstance(raw, float)
                                                        and raw.is_integer())
     if isinstance(raw, bool) or not whole:
@@ -52,6 +57,8 @@ def _whole(key: str, raw: Any, least: int) -> int:
     value = int(text) if isinstance(raw, str) else int(raw)
     if value < least:
         raise _invalid(key, "must be at least %d" % least)
+    if value > _MOST:
+        raise _invalid(key, "must be at most %d" % _MOST)
     return value
 
 

@@ -32,8 +32,11 @@ async def test_what_can_never_be_given_is_a_422_at_once(make_client, asked, says
     assert await _jobs(client) == []  # nothing was recorded
 
 
-@pytest.mark.parametrize("asked, key", [("cpus=two", "cpus"), ("memory=1XB", "memory"),
-                                        ("disk=10GiB", "disk")])
+@pytest.mark.parametrize("asked, key", [
+    ("cpus=two", "cpus"), ("memory=1XB", "memory"), ("disk=10GiB", "disk"),
+    # numbers Python reads as infinity or refuses to read: a 422 too, not a 500
+    ("memory=1e400", "memory"), ("cpus=" + "9" * 5000, "cpus"), ("gpus=" + "9" * 30, "gpus"),
+    ("memory=" + "9" * 5000 + "B", "memory"), ("memory=1e300GiB", "memory")])
 async def test_a_malformed_header_is_a_422_naming_the_key(make_client, asked, key):
     client = await make_client("trainer")
     resp = await client.post(URL, headers={HEADER: asked})

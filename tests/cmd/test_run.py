@@ -143,6 +143,18 @@ def test_bad_flag_value_exits_2():
     assert proc.returncode == 2 and "listen-port" in proc.stderr
 
 
+@pytest.mark.parametrize("value, key", [
+    ("memory=1e400", "memory"), ("cpus=" + "9" * 5000, "cpus"),
+    ("memory=" + "9" * 5000 + "B", "memory")])
+def test_absurd_train_resources_exit_2_with_one_short_line(value, key, tmp_path):
+    proc = subprocess.run([str(BIN), "--train-resources", value, "--listen-port", "0",
+                           "--data-dir", str(tmp_path)], capture_output=True, text=True,
+                          timeout=60)
+    (line,) = proc.stderr.splitlines()
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--train-resources: %s: " % key in line and len(line) < 400
+
+
 def test_no_models_and_broken_named_model(tmp_path, monkeypatch, capsys):
     install(tmp_path, monkeypatch, {})
     assert run.main(["--listen-port", "0", "--data-dir", str(tmp_path / "data")]) == 1
